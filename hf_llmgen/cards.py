@@ -1,0 +1,64 @@
+"""Dataset cards: the README.md written beside a generated dataset, from the `model_cards/` template."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, fields
+from importlib import resources
+from typing import Any
+
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from .generation.settings import GenerationSettings
+from .task import TaskSpec
+
+
+def _size_category(n: int) -> str:
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if n < limit:
+            return name
+    return "n>1M"
+
+
+def changed_settings(settings: GenerationSettings) -> dict[str, Any]:
+    """The options that differ from their defaults, without the task."""
+    defaults = GenerationSettings()
+    return {
+        f.name: getattr(settings, f.name)
+        for f in fields(GenerationSettings)
+        if f.name != "task" and getattr(settings, f.name) != getattr(defaults, f.name)
+    }
+
+
+def dataset_card(
+    task: TaskSpec,
+    settings: GenerationSettings,
+    task_argument: Any,
+    model_id: str,
+    labels: list[str],
+    summary: dict[str, Any],
+) -> DatasetCard:
+    """A card with the task, model, every generation setting and the run's counts; `labels` are the rows' labels."""
+    counts = Counter(labels)
+    card_data = DatasetCardData(
+        task_categories=["text-classification"],
+        language=["en"],
+        size_categories=[_size_category(len(labels))],
+        tags=["synthetic", "hf_llmgen", task.name],
+        pretty_name=f"hf_llmgen {task.name}",
+    )
+    all_settings = {f.name: v for f, v in zip(fields(GenerationSettings), asdict(settings).values()) if f.name != "task"}
+    template = resources.files("hf_llmgen.model_cards").joinpath("dataset_card.md")
+    return DatasetCard.from_template(
+        card_data,
+        template_str=template.read_text("utf-8"),
+        pretty_name=f"hf_llmgen {task.name}",
+        backend=settings.backend,
+        model=model_id,
+        task_description=task.description,
+        label_rows=[{"name": l.name, "count": counts[l.name], "description": l.description} for l in task.labels],
+        settings=sorted(all_settings.items()),
+        summary=summary,
+        task_argument=repr(task_argument),
+        options=repr(changed_settings(settings)),
+    )

@@ -1,0 +1,92 @@
+"""`hf-llmgen`: the command line, mirroring the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import typing
+from dataclasses import fields
+from typing import Any, Sequence
+
+import datasets
+
+from .backends import make_backend
+from .builder import generation_summary
+from .cards import dataset_card
+from .generation.settings import GenerationSettings
+from .registration import BUILDER_NAME
+from .task import TaskSpecError, load_task, preset_names
+
+
+def _flag_type(annotation: Any) -> type:
+    """The argparse type for a settings field: int, float or str (Optional[...] unwrapped)."""
+    hint = typing.get_type_hints(GenerationSettings)[annotation]
+    args = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
+    return args[0] if args[0] in (int, float) else str
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per generation setting, named like the field: num_examples -> --num-examples."""
+    for f in fields(GenerationSettings):
+        if f.name != "task":
+            flag = "--" + f.name.replace("_", "-")
+            parser.add_argument(flag, dest=f.name, type=_flag_type(f.name), default=None, help=f"default: {f.default}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hf-llmgen", description="Generate labelled text-classification data.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    gen = commands.add_parser("generate", help="generate a dataset and write it with its card and summary")
+    gen.add_argument("task", help=f"a preset ({', '.join(preset_names())}) or a task YAML file")
+    gen.add_argument("--output", required=True, help="folder to write the dataset, README.md and summary into")
+    gen.add_argument("--format", choices=("arrow", "parquet"), default="arrow", help="arrow = save_to_disk layout")
+    gen.add_argument("--cache-dir", default=None, help="datasets cache folder (the request cache lives there too)")
+    _add_settings_flags(gen)
+    return parser
+
+
+def generate(args: argparse.Namespace) -> dict[str, Any]:
+    """Generate through the `hf_llmgen` builder, then write the dataset, its card and the run summary."""
+    options = {f.name: getattr(args, f.name) for f in fields(GenerationSettings) if getattr(args, f.name, None) is not None}
+    name, task_argument = (args.task, args.task) if args.task in preset_names() else (None, args.task)
+    extra = {} if name else {"task": os.path.abspath(args.task)}
+    builder = datasets.load_dataset_builder(BUILDER_NAME, name, cache_dir=args.cache_dir, **extra, **options)
+    reused = os.path.exists(os.path.join(builder.cache_dir, "dataset_info.json"))
+    builder.download_and_prepare()
+    dataset = builder.as_dataset(split="train")
+
+    summary = generation_summary(builder).to_dict()
+    label_names = dataset.features["label"].names
+    labels = [label_names[i] for i in dataset["label"]]
+    summary["rows_per_label"] = {n: labels.count(n) for n in label_names}
+    summary["served_from_datasets_cache"] = reused
+
+    os.makedirs(args.output, exist_ok=True)
+    if args.format == "parquet":
+        dataset.to_parquet(os.path.join(args.output, "train.parquet"))
+    else:
+        dataset.save_to_disk(os.path.join(args.output, "train"))
+    task = load_task(builder.config.task)
+    model_id = make_backend(builder.config).model_id
+    card = dataset_card(task, builder.config, task_argument, model_id, labels, summary)
+    card.save(os.path.join(args.output, "README.md"))
+    with open(os.path.join(args.output, "generation_summary.json"), "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=2)
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        summary = generate(args)
+    except (TaskSpecError, ValueError) as err:
+        print(f"hf-llmgen: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps({k: summary[k] for k in ("rows", "requests", "cached_requests", "dropped", "seconds")}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

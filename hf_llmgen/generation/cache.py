@@ -1,0 +1,92 @@
+"""The request cache: every finished LLM request, stored the moment it completes, keyed by all it depends on.
+
+It also keeps the summary of the latest run of each configuration, for the CLI and the dataset card.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from typing import Any
+
+from ..backends.base import Completion, Request
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS completions (
+    key TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    token_ids TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_stats (
+    run_id TEXT NOT NULL,
+    shard INTEGER NOT NULL,
+    stats TEXT NOT NULL,
+    PRIMARY KEY (run_id, shard)
+)
+"""
+
+
+def request_key(backend: str, model_id: str, request: Request) -> str:
+    """A stable hash of the backend, model, prompt, every sampling parameter and the request's seed."""
+    payload: dict[str, Any] = {
+        "backend": backend,
+        "model": model_id,
+        "messages": request.messages,
+        "max_tokens": request.max_tokens,
+        "temperature": request.temperature,
+        "top_p": request.top_p,
+        "seed": request.seed,
+        "logit_bias": sorted(request.logit_bias.items()),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+class RequestCache:
+    """A sqlite table of completions; safe to share between processes and to kill at any moment."""
+
+    def __init__(self, path: str) -> None:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, timeout=60, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    def get(self, key: str) -> Completion | None:
+        row = self._db.execute(
+            "SELECT text, token_ids, prompt_tokens, completion_tokens FROM completions WHERE key = ?", (key,)
+        ).fetchone()
+        if row is None:
+            return None
+        return Completion(text=row[0], token_ids=json.loads(row[1]), prompt_tokens=row[2], completion_tokens=row[3])
+
+    def put(self, key: str, completion: Completion) -> None:
+        """Store one completion durably (autocommit), so a crash right after loses nothing."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO completions VALUES (?, ?, ?, ?, ?)",
+            (
+                key,
+                completion.text,
+                json.dumps(completion.token_ids),
+                completion.prompt_tokens,
+                completion.completion_tokens,
+            ),
+        )
+
+    def put_stats(self, run_id: str, shard: int, stats: dict[str, Any]) -> None:
+        """Record the summary of the latest run of one shard of a configuration."""
+        self._db.execute("INSERT OR REPLACE INTO run_stats VALUES (?, ?, ?)", (run_id, shard, json.dumps(stats)))
+
+    def get_stats(self, run_id: str) -> list[dict[str, Any]]:
+        """The summaries of every shard of the latest run of a configuration."""
+        rows = self._db.execute("SELECT stats FROM run_stats WHERE run_id = ? ORDER BY shard", (run_id,))
+        return [json.loads(row[0]) for row in rows]
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,90 @@
+"""Turn raw model output into candidate texts, and say why each rejected piece was rejected."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+_PREAMBLE = re.compile(
+    r"^\s*(sure|certainly|of course|okay|ok|here (is|are)|below (is|are))\b[^\n]*?[:!.]\s*$", re.IGNORECASE
+)
+_NUMBERING = re.compile(r"^\s*(?:\(?\d{1,3}[.):]|[-*\u2022])\s+")
+_LEAD_LABEL = re.compile(r"^\s*(?:[A-Z][\w ]{0,30}\s*\d*)\s*:\s+(?=\S)")
+_REFUSAL = re.compile(
+    r"\b(i'?m sorry|i am sorry|i cannot|i can'?t (help|assist|write|provide|create)|as an ai|"
+    r"i'?m (just )?an ai|i am (just )?an ai|language model|i'?m unable to|i am unable to)\b",
+    re.IGNORECASE,
+)
+_QUOTES = "\"'\u201c\u201d\u2018\u2019`"
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def normalise(text: str) -> str:
+    """Lower-case the text and drop punctuation and spacing: the key for near-duplicate checks."""
+    return _NON_WORD.sub(" ", text.lower()).strip()
+
+
+def split_candidates(output: str, expected: int) -> list[str]:
+    """Split one completion into candidate texts: numbered or bulleted items, else lines, else the whole."""
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    while lines and _PREAMBLE.match(lines[0]):
+        lines.pop(0)
+    if expected > 1 or any(_NUMBERING.match(line) for line in lines):
+        items: list[str] = []
+        for line in lines:
+            if _NUMBERING.match(line) or not items:
+                items.append(_NUMBERING.sub("", line, count=1))
+            else:
+                items[-1] += " " + line.strip()
+        return [clean(item) for item in items]
+    return [clean(" ".join(lines))]
+
+
+def clean(text: str) -> str:
+    """Strip a leading 'Movie review:'-style tag, surrounding quotes and spacing."""
+    text = _LEAD_LABEL.sub("", text.strip(), count=1).strip()
+    if len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
+        text = text[1:-1].strip()
+    return re.sub(r"\s+", " ", text)
+
+
+@dataclass
+class CandidateFilter:
+    """Accepts candidate texts and counts every rejection by reason; remembers accepted texts for dedup."""
+
+    min_words: int = 3
+    dropped: Counter[str] = field(default_factory=Counter)
+    _seen_exact: set[str] = field(default_factory=set)
+    _seen_normal: set[str] = field(default_factory=set)
+
+    def reason_to_drop(self, text: str, prompt_texts: list[str]) -> str | None:
+        """Why `text` must be dropped, or None to keep it. `prompt_texts` are what the prompt showed."""
+        if not text:
+            return "empty"
+        if len(text.split()) < self.min_words:
+            return "too_short"
+        if _REFUSAL.search(text):
+            return "refusal"
+        key = normalise(text)
+        if any(key == normalise(p) or (len(key) > 20 and key in normalise(p)) for p in prompt_texts):
+            return "prompt_echo"
+        if text in self._seen_exact:
+            return "duplicate"
+        if key in self._seen_normal:
+            return "near_duplicate"
+        return None
+
+    def accept(self, text: str, prompt_texts: list[str]) -> bool:
+        """Keep `text` (and remember it) or count why it was dropped."""
+        reason = self.reason_to_drop(text, prompt_texts)
+        if reason is not None:
+            self.dropped[reason] += 1
+            return False
+        self.remember(text)
+        return True
+
+    def remember(self, text: str) -> None:
+        """Treat `text` as already present (e.g. a seed example) so copies of it are dropped."""
+        self._seen_exact.add(text)
+        self._seen_normal.add(normalise(text))

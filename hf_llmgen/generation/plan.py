@@ -1,0 +1,60 @@
+"""Deterministic planning: how many rows each label needs, which labels each round asks for, request seeds."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from typing import Sequence
+
+from ..task import Example
+
+
+def label_quotas(labels: Sequence[str], num_examples: int, shard: int = 0, num_shards: int = 1) -> dict[str, int]:
+    """Rows each label needs in this shard: `num_examples` split evenly over labels, then over shards."""
+    quotas = {}
+    for i, label in enumerate(labels):
+        per_label = num_examples // len(labels) + (1 if i < num_examples % len(labels) else 0)
+        quotas[label] = per_label // num_shards + (1 if shard < per_label % num_shards else 0)
+    return quotas
+
+
+def round_labels(need: dict[str, int], texts_per_request: int, batch_size: int) -> list[str]:
+    """The label of each request in the next round: as many as the needs call for, at most `batch_size`."""
+    wanted = {label: math.ceil(n / texts_per_request) for label, n in need.items() if n > 0}
+    plan: list[str] = []
+    while wanted and len(plan) < batch_size:
+        for label in list(wanted):
+            if len(plan) == batch_size:
+                break
+            plan.append(label)
+            wanted[label] -= 1
+            if wanted[label] == 0:
+                del wanted[label]
+    return plan
+
+
+def derive_seed(*parts: object) -> int:
+    """A 31-bit seed from any parts (run seed, shard, round, index), stable across processes and runs."""
+    digest = hashlib.sha256(":".join(map(str, parts)).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def pick_examples(
+    pool: dict[str, list[Example]], label: str, style: str, k: int, rng: random.Random
+) -> list[Example]:
+    """In-context examples drawn from the pool.
+
+    `elements`: one random example per label (the target label first, then other labels at random),
+    at most `k`, shuffled. `simple`: up to `k` random examples of the target label.
+    """
+    if k <= 0:
+        return []
+    if style == "simple":
+        candidates = pool.get(label, [])
+        return rng.sample(candidates, min(k, len(candidates)))
+    others = [name for name in pool if name != label and pool[name]]
+    chosen = ([label] if pool.get(label) else []) + rng.sample(others, len(others))
+    examples = [rng.choice(pool[name]) for name in chosen[:k]]
+    rng.shuffle(examples)
+    return examples

@@ -1,0 +1,57 @@
+"""Prompt styles: `simple` (class-conditional, SimPrompt) and `elements` (the diversity paper's format)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..task import Example, TaskSpec
+
+PROMPT_STYLES = ("simple", "elements")
+
+Messages = list[dict[str, str]]
+
+
+def build_messages(task: TaskSpec, style: str, label: str, examples: Sequence[Example], n_texts: int) -> Messages:
+    """Chat messages asking for `n_texts` texts of class `label`, showing `examples` in context."""
+    if style == "simple":
+        return [{"role": "user", "content": _simple(task, label, examples, n_texts)}]
+    if style == "elements":
+        return [{"role": "user", "content": _elements(task, label, examples, n_texts)}]
+    raise ValueError(f"prompt: unknown prompt style {style!r}; use one of {PROMPT_STYLES}.")
+
+
+def _label_phrase(task: TaskSpec, name: str) -> str:
+    return next(label.description for label in task.labels if label.name == name)
+
+
+def _context(task: TaskSpec) -> str:
+    return f" about {task.domain}" if task.domain else ""
+
+
+def _ask_count(task: TaskSpec, n_texts: int) -> str:
+    if n_texts == 1:
+        return f"Reply with the {task.text_type} only."
+    return f"Write {n_texts} different ones, numbered 1 to {n_texts}, one per line. Reply with the list only."
+
+
+def _simple(task: TaskSpec, label: str, examples: Sequence[Example], n_texts: int) -> str:
+    lines = [f"Write a {task.text_type}{_context(task)} whose label is '{label}' ({_label_phrase(task, label)})."]
+    if examples:
+        lines.append(f"Examples of a {task.text_type} with this label:")
+        lines += [f"- {ex.text}" for ex in examples]
+    lines.append(_ask_count(task, n_texts))
+    return "\n".join(lines)
+
+
+def _elements(task: TaskSpec, label: str, examples: Sequence[Example], n_texts: int) -> str:
+    kind = task.text_type[0].upper() + task.text_type[1:]
+    blocks = [
+        f"Write a {task.text_type}{_context(task)} to cover all following elements\n"
+        f"Elements: {_label_phrase(task, ex.label)}\n{kind}: {ex.text}"
+        for ex in examples
+    ]
+    blocks.append(
+        f"Write a {task.text_type}{_context(task)} to cover all following elements\n"
+        f"Elements: {_label_phrase(task, label)}\n{_ask_count(task, n_texts)}\n{kind}:"
+    )
+    return "\n\n".join(blocks)

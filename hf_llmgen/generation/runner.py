@@ -1,0 +1,175 @@
+"""A generation run: rounds of requests -> backend (or request cache) -> parsed rows, with their provenance."""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from ..backends.base import Backend, Completion, Request
+from ..task import Example, TaskSpec
+from .cache import RequestCache, request_key
+from .parse import CandidateFilter, split_candidates
+from .plan import derive_seed, label_quotas, pick_examples, round_labels
+from .prompts import build_messages
+from .settings import GenerationSettings
+from .suppression import TokenFrequency
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class GenerationStats:
+    """What happened in a run: requests, cache hits, rows kept, rows dropped by reason, tokens, time."""
+
+    requests: int = 0
+    cached_requests: int = 0
+    rows: int = 0
+    dropped: Counter = field(default_factory=Counter)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    shortfall: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: "GenerationStats") -> None:
+        """Fold another shard's stats into this one."""
+        for name in ("requests", "cached_requests", "rows", "prompt_tokens", "completion_tokens", "seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.dropped.update(other.dropped)
+        for label, missing in other.shortfall.items():
+            self.shortfall[label] = self.shortfall.get(label, 0) + missing
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "cached_requests": self.cached_requests,
+            "rows": self.rows,
+            "dropped": dict(sorted(self.dropped.items())),
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "seconds": round(self.seconds, 3),
+            "shortfall": self.shortfall,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "GenerationStats":
+        return cls(**{**data, "dropped": Counter(data["dropped"])})
+
+
+class GenerationRun:
+    """Runs one shard of a generation: yields rows round by round, and keeps `stats`."""
+
+    def __init__(
+        self,
+        settings: GenerationSettings,
+        task: TaskSpec,
+        backend: Backend,
+        cache: RequestCache,
+        shard: int = 0,
+    ) -> None:
+        self.settings = settings
+        self.task = task
+        self.backend = backend
+        self.cache = cache
+        self.shard = shard
+        self.stats = GenerationStats()
+        self.frequency = TokenFrequency()
+        self.filter = CandidateFilter(min_words=settings.min_words)
+        self.pool: dict[str, list[Example]] = {name: [] for name in task.label_names}
+        for example in task.examples:
+            self.pool[example.label].append(example)
+            self.filter.remember(example.text)
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Yield accepted rows until every label has its quota or the request budget is spent."""
+        s = self.settings
+        need = label_quotas(self.task.label_names, s.num_examples, self.shard, s.num_shards)
+        budget = s.max_requests or (4 * math.ceil(sum(need.values()) / s.texts_per_request) + s.batch_size)
+        started = time.perf_counter()
+        round_index = 0
+        while any(need.values()) and self.stats.requests < budget:
+            labels = round_labels(need, s.texts_per_request, min(s.batch_size, budget - self.stats.requests))
+            new_rows = list(self._run_round(round_index, labels, need))
+            for row in new_rows:
+                self.pool[row["label"]].append(Example(row["text"], row["label"]))
+            yield from new_rows
+            round_index += 1
+        self.stats.seconds = time.perf_counter() - started
+        self.stats.shortfall = {label: n for label, n in need.items() if n > 0}
+        if self.stats.shortfall:
+            logger.warning(
+                "Stopped after %d requests with rows still missing %s; raise max_requests or lower min_words.",
+                self.stats.requests,
+                self.stats.shortfall,
+            )
+
+    def _run_round(self, round_index: int, labels: list[str], need: dict[str, int]) -> Iterator[dict[str, Any]]:
+        s = self.settings
+        rng = random.Random(derive_seed(s.seed, self.shard, round_index, "examples"))
+        bias = self.frequency.logit_bias(s.suppression_top_n, s.logit_suppression)
+        requests, shown = [], []
+        for i, label in enumerate(labels):
+            examples = pick_examples(self.pool, label, s.prompt, s.examples_per_prompt, rng)
+            messages = build_messages(self.task, s.prompt, label, examples, s.texts_per_request)
+            seed = derive_seed(s.seed, self.shard, round_index, i)
+            requests.append(Request(messages, s.max_new_tokens, s.temperature, s.top_p, seed, bias))
+            shown.append([ex.text for ex in examples])
+        completions, keys = self._complete(requests)
+        for i, (label, request) in enumerate(zip(labels, requests)):
+            completion = completions[i]
+            self.frequency.update(completion.token_ids)
+            for index, text in enumerate(split_candidates(completion.text, s.texts_per_request)):
+                if not self.filter.accept(text, shown[i]):
+                    continue
+                if need[label] == 0:
+                    self.filter.dropped["over_quota"] += 1
+                    continue
+                need[label] -= 1
+                self.stats.rows += 1
+                yield self._row(text, label, request, keys[i], shown[i], round_index, index)
+
+    def _complete(self, requests: list[Request]) -> tuple[list[Completion], list[str]]:
+        """Completions for every request: from the cache where finished before, else from the backend."""
+        keys = [request_key(self.backend.name, self.backend.model_id, r) for r in requests]
+        done: dict[int, Completion] = {}
+        for i, key in enumerate(keys):
+            cached = self.cache.get(key)
+            if cached is not None:
+                done[i] = cached
+                self.stats.cached_requests += 1
+        missing = [i for i in range(len(requests)) if i not in done]
+        if missing:
+            for j, completion in self.backend.generate([requests[i] for i in missing]):
+                self.cache.put(keys[missing[j]], completion)
+                done[missing[j]] = completion
+        self.stats.requests += len(requests)
+        for completion in done.values():
+            self.stats.prompt_tokens += completion.prompt_tokens
+            self.stats.completion_tokens += completion.completion_tokens
+        return [done[i] for i in range(len(requests))], keys
+
+    def _row(
+        self, text: str, label: str, request: Request, key: str, shown: list[str], round_index: int, index: int
+    ) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "text": text,
+            "label": label,
+            "prompted_label": label,
+            "prompt_style": s.prompt,
+            "in_context_examples": shown,
+            "backend": self.backend.name,
+            "model": self.backend.model_id,
+            "temperature": s.temperature,
+            "logit_suppression": s.logit_suppression,
+            "round": round_index,
+            "shard": self.shard,
+            "request_seed": request.seed,
+            "request_key": key,
+            "candidate_index": index,
+        }
+

@@ -1,0 +1,40 @@
+from dataclasses import replace
+
+from hf_llmgen.backends.base import Completion, Request
+from hf_llmgen.generation.cache import RequestCache, request_key
+
+REQUEST = Request([{"role": "user", "content": "Write a review."}], 64, 1.0, 1.0, seed=7, logit_bias={5: -1.0})
+
+
+def test_key_depends_on_every_parameter_and_the_seed():
+    base = request_key("local", "m", REQUEST)
+    variants = [
+        replace(REQUEST, seed=8),
+        replace(REQUEST, temperature=0.5),
+        replace(REQUEST, top_p=0.9),
+        replace(REQUEST, max_tokens=65),
+        replace(REQUEST, logit_bias={5: -2.0}),
+        replace(REQUEST, messages=[{"role": "user", "content": "Write a tweet."}]),
+    ]
+    keys = {request_key("local", "m", v) for v in variants} | {request_key("local", "other", REQUEST), base}
+    assert len(keys) == len(variants) + 2
+    assert base == request_key("local", "m", replace(REQUEST))
+
+
+def test_completions_survive_reopening(tmp_path):
+    path = str(tmp_path / "r.sqlite")
+    cache = RequestCache(path)
+    cache.put("k", Completion("text", [1, 2], 10, 2))
+    cache.close()
+    again = RequestCache(path)
+    assert again.get("k") == Completion("text", [1, 2], 10, 2)
+    assert again.get("missing") is None
+    assert len(again) == 1
+
+
+def test_run_stats_are_kept_per_shard(tmp_path):
+    cache = RequestCache(str(tmp_path / "r.sqlite"))
+    cache.put_stats("run", 1, {"rows": 2})
+    cache.put_stats("run", 0, {"rows": 1})
+    cache.put_stats("run", 0, {"rows": 3})
+    assert cache.get_stats("run") == [{"rows": 3}, {"rows": 2}]

@@ -1,0 +1,50 @@
+from hf_llmgen.generation.parse import CandidateFilter, clean, normalise, split_candidates
+
+
+def test_numbered_list_is_split_and_numbering_stripped():
+    out = "Sure, here are three reviews:\n1. A gripping film.\n2) Dull and long.\n3. \"Loved every minute.\""
+    assert split_candidates(out, 3) == ["A gripping film.", "Dull and long.", "Loved every minute."]
+
+
+def test_single_text_keeps_its_lines_together_and_drops_a_tag():
+    out = "Movie review: The acting is wooden\nand the jokes fall flat."
+    assert split_candidates(out, 1) == ["The acting is wooden and the jokes fall flat."]
+
+
+def test_continuation_lines_join_the_previous_item():
+    assert split_candidates("1. First part\nstill first\n2. Second", 2) == ["First part still first", "Second"]
+
+
+def test_clean_strips_quotes_and_spacing():
+    assert clean('  "What a  film!"  ') == "What a film!"
+
+
+def test_normalise_ignores_case_and_punctuation():
+    assert normalise("Great, GREAT film!!") == normalise("great great film")
+
+
+def test_filter_counts_every_drop_by_reason():
+    f = CandidateFilter(min_words=3)
+    shown = ["The plot wanders for two hours and never finds anything worth saying."]
+    assert f.accept("A lovely, moving story about family.", shown)
+    assert not f.accept("", shown)
+    assert not f.accept("Too short", shown)
+    assert not f.accept("I'm sorry, but I cannot write that review.", shown)
+    assert not f.accept("The plot wanders for two hours and never finds anything worth saying!", shown)
+    assert not f.accept("A lovely, moving story about family.", shown)
+    assert not f.accept("a lovely moving story about FAMILY", shown)
+    assert dict(f.dropped) == {
+        "empty": 1,
+        "too_short": 1,
+        "refusal": 1,
+        "prompt_echo": 1,
+        "duplicate": 1,
+        "near_duplicate": 1,
+    }
+
+
+def test_remembered_seed_examples_are_not_accepted_again():
+    f = CandidateFilter()
+    f.remember("The plot wanders for two hours.")
+    assert not f.accept("The plot wanders for two hours.", [])
+    assert f.dropped["duplicate"] == 1

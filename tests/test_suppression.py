@@ -1,0 +1,42 @@
+import pytest
+
+from hf_llmgen.generation.suppression import TokenFrequency
+
+
+def table(counts: dict[int, int]) -> TokenFrequency:
+    freq = TokenFrequency()
+    for token, n in counts.items():
+        freq.update([token] * n)
+    return freq
+
+
+def test_empty_table_gives_no_bias():
+    assert TokenFrequency().logit_bias() == {}
+
+
+def test_bias_is_share_in_percent_times_minus_7_5_capped():
+    # 1000 tokens: token 7 has 0.5 %, token 8 has 2 %, token 9 has 0.1 %, token 10 the rest
+    freq = table({7: 5, 8: 20, 9: 1, 10: 974})
+    bias = freq.logit_bias(top_n=100, strength=1.0)
+    assert bias[7] == pytest.approx(-3.75)
+    assert bias[8] == pytest.approx(-7.5)
+    assert bias[9] == pytest.approx(-0.75)
+    assert bias[10] == pytest.approx(-7.5)
+
+
+def test_only_the_top_n_tokens_are_biased():
+    freq = table({1: 50, 2: 40, 3: 10})
+    assert set(freq.logit_bias(top_n=2)) == {1, 2}
+
+
+def test_strength_scales_and_zero_turns_off():
+    freq = table({7: 5, 10: 995})
+    assert freq.logit_bias(strength=0.5)[7] == pytest.approx(-1.875)
+    assert freq.logit_bias(strength=0) == {}
+
+
+def test_counts_accumulate_across_updates():
+    freq = TokenFrequency()
+    freq.update([1, 2])
+    freq.update([1])
+    assert freq.counts[1] == 2 and freq.total == 3
