@@ -49,8 +49,8 @@ class LLMGen(datasets.GeneratorBasedBuilder):
                 "in_context_examples": datasets.List(datasets.Value("string")),
                 "backend": datasets.Value("string"),
                 "model": datasets.Value("string"),
-                "temperature": datasets.Value("float32"),
-                "logit_suppression": datasets.Value("float32"),
+                "temperature": datasets.Value("float64"),
+                "logit_suppression": datasets.Value("float64"),
                 "round": datasets.Value("int32"),
                 "shard": datasets.Value("int32"),
                 "request_seed": datasets.Value("int64"),
@@ -75,6 +75,7 @@ class LLMGen(datasets.GeneratorBasedBuilder):
                     yield Key(shard, index), row
                 cache.put_stats(self.config_id, shard, run.stats.to_dict())
         finally:
+            backend.close()
             cache.close()
 
 

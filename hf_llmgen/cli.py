@@ -49,7 +49,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def generate(args: argparse.Namespace) -> dict[str, Any]:
     """Generate through the `hf_llmgen` builder, then write the dataset, its card and the run summary."""
-    options = {f.name: getattr(args, f.name) for f in fields(GenerationSettings) if getattr(args, f.name, None) is not None}
+    options = {
+        f.name: getattr(args, f.name)
+        for f in fields(GenerationSettings)
+        if f.name != "task" and getattr(args, f.name) is not None
+    }
     name, task_argument = (args.task, args.task) if args.task in preset_names() else (None, args.task)
     extra = {} if name else {"task": os.path.abspath(args.task)}
     builder = datasets.load_dataset_builder(BUILDER_NAME, name, cache_dir=args.cache_dir, **extra, **options)

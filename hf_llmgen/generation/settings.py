@@ -43,13 +43,13 @@ class GenerationSettings:
     backend: str = "local"
     model: Optional[str] = None
     prompt: str = "elements"
-    temperature: float = 1.0
-    top_p: float = 1.0
+    temperature: float = 0.7
+    top_p: float = 0.9
     logit_suppression: float = 0.0
     suppression_top_n: int = 100
     examples_per_prompt: int = 3
     texts_per_request: int = 1
-    max_new_tokens: int = 160
+    max_new_tokens: int = 96
     batch_size: int = 8
     min_words: int = 3
     max_requests: Optional[int] = None

@@ -1,0 +1,89 @@
+"""The `hf-llmgen` command, run as a real process with the embedded model; also a kill -9 in mid-run."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import datasets
+import pytest
+
+from hf_llmgen.builder import REQUEST_CACHE_FILE
+
+pytestmark = pytest.mark.slow
+
+SUMMARY_KEYS = {"requests", "cached_requests", "rows", "dropped", "prompt_tokens", "completion_tokens", "seconds"}
+
+
+def cli(*args):
+    return [sys.executable, "-m", "hf_llmgen.cli", *args]
+
+
+def finished_requests(cache_dir) -> int:
+    path = os.path.join(cache_dir, REQUEST_CACHE_FILE)
+    if not os.path.exists(path):
+        return 0
+    with sqlite3.connect(path, timeout=30) as db:
+        try:
+            return db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
+        except sqlite3.OperationalError:  # the table is not created yet
+            return 0
+
+
+def test_generate_writes_dataset_card_and_summary(tmp_path):
+    out = tmp_path / "out"
+    args = ["generate", "sms_spam", "--num-examples", "6", "--output", str(out), "--cache-dir", str(tmp_path / "c")]
+    subprocess.run(cli(*args, "--format", "parquet", "--seed", "2"), check=True, cwd=tmp_path)
+    summary = json.loads((out / "generation_summary.json").read_text())
+    assert SUMMARY_KEYS <= set(summary)
+    assert summary["rows"] == 6 and summary["rows_per_label"] == {"ham": 3, "spam": 3}
+    assert summary["requests"] >= 6 and summary["cached_requests"] == 0
+    assert summary["completion_tokens"] > 0 and summary["seconds"] > 0
+    card = (out / "README.md").read_text()
+    assert "task_categories:" in card and "| `seed` | `2` |" in card and "| ham | 3 |" in card
+    ds = datasets.load_dataset("parquet", data_files=str(out / "train.parquet"), split="train")
+    assert len(ds) == 6
+
+
+def test_bad_task_file_exits_with_the_field_named(tmp_path):
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("text_type: ''\nlabels: [{name: a, description: x}, {name: b, description: y}]\n")
+    result = subprocess.run(
+        cli("generate", str(spec), "--output", str(tmp_path / "o"), "--cache-dir", str(tmp_path / "c")),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "task.text_type" in result.stderr
+    assert finished_requests(tmp_path / "c") == 0
+
+
+def test_a_killed_run_resumes_without_reissuing_finished_requests(tmp_path):
+    options = ["--num-examples", "12", "--seed", "9", "--batch-size", "3"]
+
+    def run_generate(name):
+        return cli("generate", "sst2", *options, "--output", str(tmp_path / name), "--cache-dir", str(tmp_path / name))
+
+    proc = subprocess.Popen(run_generate("killed"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while finished_requests(tmp_path / "killed") < 4 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before_kill = finished_requests(tmp_path / "killed")
+    assert done_before_kill >= 4
+
+    subprocess.run(run_generate("killed"), check=True, capture_output=True)
+    resumed = json.loads((tmp_path / "killed" / "generation_summary.json").read_text())
+    assert resumed["rows"] == 12
+    assert resumed["cached_requests"] == done_before_kill
+    assert finished_requests(tmp_path / "killed") == resumed["requests"]
+
+    subprocess.run(run_generate("whole"), check=True, capture_output=True)
+    whole = datasets.load_from_disk(str(tmp_path / "whole" / "train"))
+    again = datasets.load_from_disk(str(tmp_path / "killed" / "train"))
+    assert again["text"] == whole["text"] and again["label"] == whole["label"]

