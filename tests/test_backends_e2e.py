@@ -1,0 +1,50 @@
+"""Both backends with the real packaged model: greedy output, and a logit bias that really bans a token."""
+
+import datasets
+import pytest
+
+from hf_llmgen.backends.base import Request
+from hf_llmgen.backends.hf import TransformersBackend
+from hf_llmgen.backends.local import LocalBackend
+
+pytestmark = pytest.mark.slow
+
+MESSAGES = [{"role": "user", "content": "Write one sentence about the sea."}]
+
+
+def complete(backend, bias=None):
+    request = Request(MESSAGES, max_tokens=12, temperature=0.0, top_p=1.0, seed=0, logit_bias=bias or {})
+    [(index, completion)] = list(backend.generate([request]))
+    assert index == 0
+    return completion
+
+
+@pytest.fixture(scope="module", params=["local", "transformers"])
+def backend(request):
+    backend = LocalBackend() if request.param == "local" else TransformersBackend(device="cpu")
+    yield backend
+    backend.close()
+
+
+def test_greedy_output_is_repeatable(backend):
+    first, second = complete(backend), complete(backend)
+    assert first.text and first.text == second.text
+    assert first.completion_tokens > 0 and first.prompt_tokens > 0
+    assert first.token_ids
+
+
+def test_a_negative_bias_bans_the_token(backend):
+    plain = complete(backend)
+    banned = plain.token_ids[0]
+    biased = complete(backend, {banned: -100.0})
+    assert biased.text != plain.text
+    assert biased.token_ids[0] != banned
+
+
+def test_transformers_backend_through_the_builder(tmp_path):
+    ds = datasets.load_dataset(
+        "hf_llmgen", "sst2", split="train", cache_dir=str(tmp_path), num_examples=4, backend="transformers",
+        device="cpu", max_new_tokens=48,
+    )
+    assert len(ds) == 4 and sorted(ds["label"]) == [0, 0, 1, 1]
+    assert set(ds["backend"]) == {"transformers"}
