@@ -15,7 +15,9 @@ from hf_llmgen.builder import REQUEST_CACHE_FILE
 
 pytestmark = pytest.mark.slow
 
-SUMMARY_KEYS = {"requests", "cached_requests", "rows", "dropped", "prompt_tokens", "completion_tokens", "seconds"}
+SUMMARY_KEYS = {
+    "requests", "cached_requests", "candidates", "rows", "dropped", "prompt_tokens", "completion_tokens", "seconds"
+}
 
 
 def cli(*args):
@@ -41,6 +43,7 @@ def test_generate_writes_dataset_card_and_summary(tmp_path):
     assert SUMMARY_KEYS <= set(summary)
     assert summary["rows"] == 6 and summary["rows_per_label"] == {"ham": 3, "spam": 3}
     assert summary["requests"] >= 6 and summary["cached_requests"] == 0
+    assert summary["rows"] + sum(summary["dropped"].values()) == summary["candidates"]
     assert summary["completion_tokens"] > 0 and summary["seconds"] > 0
     card = (out / "README.md").read_text()
     assert "task_categories:" in card and "| `seed` | `2` |" in card and "| ham | 3 |" in card

@@ -63,6 +63,16 @@ def test_request_cache_rebuilds_the_same_data_without_new_requests(tmp_path):
     assert builder.as_dataset(split="train").to_list() == first.to_list()
 
 
+def test_several_texts_per_request_and_every_candidate_accounted_for(tmp_path):
+    options = dict(num_examples=8, seed=8, texts_per_request=3, max_new_tokens=200, cache_dir=str(tmp_path))
+    builder = datasets.load_dataset_builder("hf_llmgen", "sst2", **options)
+    builder.download_and_prepare()
+    assert_balanced_and_clean(builder.as_dataset(split="train"), 8)
+    summary = generation_summary(builder)
+    assert summary.rows == 8
+    assert summary.candidates == summary.rows + sum(summary.dropped.values())
+
+
 def test_a_different_seed_gives_different_data(tmp_path):
     a = generate(tmp_path, num_examples=4, seed=10)
     b = generate(tmp_path, num_examples=4, seed=11)

@@ -24,10 +24,14 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class GenerationStats:
-    """What happened in a run: requests, cache hits, rows kept, rows dropped by reason, tokens, time."""
+    """What happened in a run: requests, cache hits, candidate texts, rows kept and dropped by reason, tokens, time.
+
+    Every candidate parsed from a completion is either a row or a drop: candidates == rows + sum(dropped).
+    """
 
     requests: int = 0
     cached_requests: int = 0
+    candidates: int = 0
     rows: int = 0
     dropped: Counter = field(default_factory=Counter)
     prompt_tokens: int = 0
@@ -37,7 +41,7 @@ class GenerationStats:
 
     def add(self, other: "GenerationStats") -> None:
         """Fold another shard's stats into this one."""
-        for name in ("requests", "cached_requests", "rows", "prompt_tokens", "completion_tokens", "seconds"):
+        for name in ("requests", "cached_requests", "candidates", "rows", "prompt_tokens", "completion_tokens", "seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.dropped.update(other.dropped)
         for label, missing in other.shortfall.items():
@@ -47,6 +51,7 @@ class GenerationStats:
         return {
             "requests": self.requests,
             "cached_requests": self.cached_requests,
+            "candidates": self.candidates,
             "rows": self.rows,
             "dropped": dict(sorted(self.dropped.items())),
             "prompt_tokens": self.prompt_tokens,
@@ -78,7 +83,7 @@ class GenerationRun:
         self.shard = shard
         self.stats = GenerationStats()
         self.frequency = TokenFrequency()
-        self.filter = CandidateFilter(min_words=settings.min_words)
+        self.filter = CandidateFilter(min_words=settings.min_words, dropped=self.stats.dropped)
         self.pool: dict[str, list[Example]] = {name: [] for name in task.label_names}
         for example in task.examples:
             self.pool[example.label].append(example)
@@ -123,6 +128,7 @@ class GenerationRun:
             completion = completions[i]
             self.frequency.update(completion.token_ids)
             for index, text in enumerate(split_candidates(completion.text, s.texts_per_request)):
+                self.stats.candidates += 1
                 if not self.filter.accept(text, shown[i]):
                     continue
                 if need[label] == 0:
