@@ -38,3 +38,17 @@ def test_run_stats_are_kept_per_shard(tmp_path):
     cache.put_stats("run", 0, {"rows": 1})
     cache.put_stats("run", 0, {"rows": 3})
     assert cache.get_stats("run") == [{"rows": 3}, {"rows": 2}]
+
+
+def _open_and_close(path):
+    RequestCache(path).close()
+    return "ok"
+
+
+def test_many_processes_can_create_the_same_new_cache_at_once(tmp_path):
+    import multiprocess
+
+    paths = [str(tmp_path / f"trial{trial}" / "r.sqlite") for trial in range(25)]
+    with multiprocess.Pool(4) as pool:
+        for path in paths:
+            assert pool.map(_open_and_close, [path] * 4) == ["ok"] * 4

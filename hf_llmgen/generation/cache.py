@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 from typing import Any
 
 from ..backends.base import Completion, Request
@@ -52,8 +53,20 @@ class RequestCache:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self.path = path
         self._db = sqlite3.connect(path, timeout=60, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._set_up()
+
+    def _set_up(self, attempts: int = 40) -> None:
+        """Switch to WAL and create the tables. Processes opening a new file at once can meet
+        'database is locked' here without sqlite's busy timeout applying, so retry with a backoff."""
+        for attempt in range(attempts):
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.executescript(_SCHEMA)
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
 
     def get(self, key: str) -> Completion | None:
         row = self._db.execute(
