@@ -81,12 +81,8 @@ def load_task(task: str | Mapping[str, Any] | TaskSpec) -> TaskSpec:
 
 def parse_task(data: Mapping[str, Any], default_name: str = "custom") -> TaskSpec:
     """Validate a task mapping and build the TaskSpec."""
-    if not isinstance(data, Mapping):
-        raise TaskSpecError(f"task: expected a mapping of fields, got {type(data).__name__}.")
-    _reject_unknown(data, _TASK_FIELDS, "task")
-    text_type = data.get("text_type")
-    if not isinstance(text_type, str) or not text_type.strip():
-        raise TaskSpecError("task.text_type: must be a non-empty string such as 'movie review' or 'question'.")
+    data = _fields(data, _TASK_FIELDS, "task")
+    text_type = _required_str(data, "text_type", "task", "must be a non-empty string such as 'movie review'")
     labels = _parse_labels(data.get("labels"))
     names = {label.name for label in labels}
     raw_examples = data.get("examples") or []
@@ -95,7 +91,7 @@ def parse_task(data: Mapping[str, Any], default_name: str = "custom") -> TaskSpe
     examples = tuple(_parse_example(i, e, names) for i, e in enumerate(raw_examples))
     return TaskSpec(
         name=_optional_str(data, "name") or default_name,
-        text_type=text_type.strip(),
+        text_type=text_type,
         labels=labels,
         description=_optional_str(data, "description"),
         domain=_optional_str(data, "domain"),
@@ -109,17 +105,10 @@ def _parse_labels(raw: Any) -> tuple[Label, ...]:
     labels = []
     for i, item in enumerate(raw):
         where = f"task.labels[{i}]"
-        if not isinstance(item, Mapping):
-            raise TaskSpecError(f"{where}: expected a mapping with 'name' and 'description', got {item!r}.")
-        _reject_unknown(item, _LABEL_FIELDS, where)
-        name, description = item.get("name"), item.get("description")
-        if not isinstance(name, str) or not name.strip():
-            raise TaskSpecError(f"{where}.name: must be a non-empty string.")
-        if not isinstance(description, str) or not description.strip():
-            raise TaskSpecError(
-                f"{where}.description: must be a non-empty phrase the prompt can use, e.g. 'negative sentiment'."
-            )
-        labels.append(Label(name.strip(), description.strip()))
+        item = _fields(item, _LABEL_FIELDS, where)
+        name = _required_str(item, "name", where, "must be a non-empty string")
+        phrase = "must be a non-empty phrase the prompt can use, e.g. 'negative sentiment'"
+        labels.append(Label(name, _required_str(item, "description", where, phrase)))
     if len(labels) < 2:
         raise TaskSpecError("task.labels: a classification task needs at least two labels.")
     seen: set[str] = set()
@@ -132,15 +121,27 @@ def _parse_labels(raw: Any) -> tuple[Label, ...]:
 
 def _parse_example(i: int, item: Any, names: set[str]) -> Example:
     where = f"task.examples[{i}]"
-    if not isinstance(item, Mapping):
-        raise TaskSpecError(f"{where}: expected a mapping with 'text' and 'label', got {item!r}.")
-    _reject_unknown(item, _EXAMPLE_FIELDS, where)
-    text, label = item.get("text"), item.get("label")
-    if not isinstance(text, str) or not text.strip():
-        raise TaskSpecError(f"{where}.text: must be a non-empty string.")
+    item = _fields(item, _EXAMPLE_FIELDS, where)
+    text = _required_str(item, "text", where, "must be a non-empty string")
+    label = item.get("label")
     if label not in names:
         raise TaskSpecError(f"{where}.label: {label!r} is not one of the task's labels {sorted(names)}.")
-    return Example(text.strip(), label)
+    return Example(text, label)
+
+
+def _fields(item: Any, allowed: set[str], where: str) -> Mapping[str, Any]:
+    """`item` as a mapping with only `allowed` keys, or a TaskSpecError saying what is wrong."""
+    if not isinstance(item, Mapping):
+        raise TaskSpecError(f"{where}: expected a mapping with fields {sorted(allowed)}, got {item!r}.")
+    _reject_unknown(item, allowed, where)
+    return item
+
+
+def _required_str(item: Mapping[str, Any], key: str, where: str, fix: str) -> str:
+    value = item.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise TaskSpecError(f"{where}.{key}: {fix}.")
+    return value.strip()
 
 
 def _reject_unknown(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
