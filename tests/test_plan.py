@@ -1,6 +1,6 @@
 import random
 
-from hf_llmgen.generation.plan import derive_seed, label_quotas, pick_examples, round_labels
+from hf_llmgen.generation.plan import add_to_pool, derive_seed, label_quotas, pick_examples, round_labels
 from hf_llmgen.task import Example
 
 
@@ -43,3 +43,13 @@ def test_simple_examples_come_from_the_target_label_only():
 
 def test_an_empty_pool_gives_a_zero_shot_prompt():
     assert pick_examples({"a": [], "b": []}, "a", "elements", 3, random.Random(0)) == []
+
+
+def test_the_pool_stays_bounded_and_samples_all_additions():
+    rng = random.Random(0)
+    pool: list = []
+    for seen in range(1, 10_001):
+        add_to_pool(pool, Example(str(seen), "a"), seen, 100, rng)
+    assert len(pool) == 100
+    values = [int(ex.text) for ex in pool]
+    assert min(values) < 2_000 and max(values) > 8_000  # not just the first or the last hundred

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,6 +19,11 @@ _REFUSAL = re.compile(
 )
 _QUOTES = "\"'\u201c\u201d\u2018\u2019`"
 _NON_WORD = re.compile(r"[\W_]+")
+
+
+def _digest(text: str) -> int:
+    """A 64-bit hash of `text`: the duplicate check keeps these, not the texts, so memory stays small."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 def normalise(text: str) -> str:
@@ -51,12 +57,12 @@ def clean(text: str) -> str:
 
 @dataclass
 class CandidateFilter:
-    """Accepts candidate texts and counts every rejection by reason; remembers accepted texts for dedup."""
+    """Accepts candidate texts and counts every rejection by reason; remembers hashes of accepted texts."""
 
     min_words: int = 3
     dropped: Counter[str] = field(default_factory=Counter)
-    _seen_exact: set[str] = field(default_factory=set)
-    _seen_normal: set[str] = field(default_factory=set)
+    _seen_exact: set[int] = field(default_factory=set)
+    _seen_normal: set[int] = field(default_factory=set)
 
     def reason_to_drop(self, text: str, prompt_texts: list[str]) -> str | None:
         """Why `text` must be dropped, or None to keep it. `prompt_texts` are what the prompt showed."""
@@ -69,9 +75,9 @@ class CandidateFilter:
         key = normalise(text)
         if any(key == normalise(p) or (len(key) > 20 and key in normalise(p)) for p in prompt_texts):
             return "prompt_echo"
-        if text in self._seen_exact:
+        if _digest(text) in self._seen_exact:
             return "duplicate"
-        if key in self._seen_normal:
+        if _digest(key) in self._seen_normal:
             return "near_duplicate"
         return None
 
@@ -86,5 +92,5 @@ class CandidateFilter:
 
     def remember(self, text: str) -> None:
         """Treat `text` as already present (e.g. a seed example) so copies of it are dropped."""
-        self._seen_exact.add(text)
-        self._seen_normal.add(normalise(text))
+        self._seen_exact.add(_digest(text))
+        self._seen_normal.add(_digest(normalise(text)))

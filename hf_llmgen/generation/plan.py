@@ -40,6 +40,16 @@ def derive_seed(*parts: object) -> int:
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
+def add_to_pool(pool: list[Example], example: Example, seen: int, limit: int, rng: random.Random) -> None:
+    """Reservoir sampling: after `seen` additions the pool holds a uniform sample of at most `limit` of them."""
+    if len(pool) < limit:
+        pool.append(example)
+        return
+    slot = rng.randrange(seen)
+    if slot < limit:
+        pool[slot] = example
+
+
 def pick_examples(
     pool: dict[str, list[Example]], label: str, style: str, k: int, rng: random.Random
 ) -> list[Example]:

@@ -14,12 +14,14 @@ from ..backends.base import Backend, Completion, Request
 from ..task import Example, TaskSpec
 from .cache import RequestCache, request_key
 from .parse import CandidateFilter, split_candidates
-from .plan import derive_seed, label_quotas, pick_examples, round_labels
+from .plan import add_to_pool, derive_seed, label_quotas, pick_examples, round_labels
 from .prompts import build_messages
 from .settings import GenerationSettings
 from .suppression import TokenFrequency
 
 logger = logging.getLogger(__name__)
+
+POOL_LIMIT = 1000  # examples kept per label for in-context sampling (a uniform sample of all accepted)
 
 
 @dataclass
@@ -85,8 +87,9 @@ class GenerationRun:
         self.frequency = TokenFrequency()
         self.filter = CandidateFilter(min_words=settings.min_words, dropped=self.stats.dropped)
         self.pool: dict[str, list[Example]] = {name: [] for name in task.label_names}
+        self.pool_added = Counter()
         for example in task.examples:
-            self.pool[example.label].append(example)
+            self._add_to_pool(example, random.Random(0))
             self.filter.remember(example.text)
 
     def rows(self) -> Iterator[dict[str, Any]]:
@@ -99,8 +102,9 @@ class GenerationRun:
         while any(need.values()) and self.stats.requests < budget:
             labels = round_labels(need, s.texts_per_request, min(s.batch_size, budget - self.stats.requests))
             new_rows = list(self._run_round(round_index, labels, need))
+            rng = random.Random(derive_seed(s.seed, self.shard, round_index, "pool"))
             for row in new_rows:
-                self.pool[row["label"]].append(Example(row["text"], row["label"]))
+                self._add_to_pool(Example(row["text"], row["label"]), rng)
             yield from new_rows
             round_index += 1
         self.stats.seconds = time.perf_counter() - started
@@ -111,6 +115,10 @@ class GenerationRun:
                 self.stats.requests,
                 self.stats.shortfall,
             )
+
+    def _add_to_pool(self, example: Example, rng: random.Random) -> None:
+        self.pool_added[example.label] += 1
+        add_to_pool(self.pool[example.label], example, self.pool_added[example.label], POOL_LIMIT, rng)
 
     def _run_round(self, round_index: int, labels: list[str], need: dict[str, int]) -> Iterator[dict[str, Any]]:
         s = self.settings
@@ -132,7 +140,7 @@ class GenerationRun:
                 if not self.filter.accept(text, shown[i]):
                     continue
                 if need[label] == 0:
-                    self.filter.dropped["over_quota"] += 1
+                    self.stats.dropped["over_quota"] += 1
                     continue
                 need[label] -= 1
                 self.stats.rows += 1
