@@ -20,9 +20,9 @@ from .registration import BUILDER_NAME
 from .task import TaskSpecError, load_task, preset_names
 
 
-def _flag_type(annotation: Any) -> type:
+def _flag_type(name: str) -> type:
     """The argparse type for a settings field: int, float or str (Optional[...] unwrapped)."""
-    hint = typing.get_type_hints(GenerationSettings)[annotation]
+    hint = typing.get_type_hints(GenerationSettings)[name]
     args = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
     return args[0] if args[0] in (int, float) else str
 
@@ -32,7 +32,8 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     for f in fields(GenerationSettings):
         if f.name != "task":
             flag = "--" + f.name.replace("_", "-")
-            parser.add_argument(flag, dest=f.name, type=_flag_type(f.name), default=None, help=f"default: {f.default}")
+            help_text = f"{f.metadata['help']} (default: {f.default})"
+            parser.add_argument(flag, dest=f.name, type=_flag_type(f.name), default=None, help=help_text)
 
 
 def _parser() -> argparse.ArgumentParser:

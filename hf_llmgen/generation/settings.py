@@ -5,7 +5,7 @@ The builder config and the CLI flags are both made from these fields, so each op
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 from .prompts import PROMPT_STYLES
@@ -13,48 +13,38 @@ from .prompts import PROMPT_STYLES
 BACKENDS = ("local", "transformers")
 
 
+def _option(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass
 class GenerationSettings:
-    """Options of a generation run.
+    """Options of a generation run; each field's `metadata["help"]` says what it does."""
 
-    task: preset name, YAML path or dict (a preset name may also be given as the config name).
-    num_examples: rows to generate, balanced over labels.
-    seed: run seed; every request gets its own seed derived from it.
-    backend: "local" (embedded llama.cpp) or "transformers".
-    model: GGUF path for "local" (default: the packaged SmolLM2-135M-Instruct); a model name, folder or
-        GGUF path for "transformers".
-    prompt: "simple" (class-conditional) or "elements" (the diversity paper's format).
-    temperature, top_p: sampling parameters.
-    logit_suppression: strength of logit suppression; 0 = off, 1 = the paper's recipe.
-    suppression_top_n: how many of the most frequent tokens are suppressed.
-    examples_per_prompt: in-context examples per prompt, drawn from the growing pool.
-    texts_per_request: texts asked for in one request.
-    max_new_tokens: completion budget per request.
-    batch_size: requests per round; suppression and the example pool update between rounds.
-    min_words: shorter candidates are dropped as too short.
-    max_requests: stop after this many requests per shard (default: 4x what a perfect yield needs, + 1 round).
-    num_shards: independent shards of the work, for `num_proc` (each shard dedups on its own).
-    device: torch device for "transformers" ("cuda", "cpu"; default: cuda when present).
-    """
-
-    task: Optional[Union[str, dict]] = None
-    num_examples: int = 100
-    seed: int = 0
-    backend: str = "local"
-    model: Optional[str] = None
-    prompt: str = "elements"
-    temperature: float = 0.7
-    top_p: float = 0.9
-    logit_suppression: float = 0.0
-    suppression_top_n: int = 100
-    examples_per_prompt: int = 3
-    texts_per_request: int = 1
-    max_new_tokens: int = 96
-    batch_size: int = 8
-    min_words: int = 3
-    max_requests: Optional[int] = None
-    num_shards: int = 1
-    device: Optional[str] = None
+    task: Optional[Union[str, dict]] = _option(None, "preset name, YAML path or dict")
+    num_examples: int = _option(100, "rows to generate, balanced over labels")
+    seed: int = _option(0, "run seed; every request gets its own seed derived from it")
+    backend: str = _option("local", "'local' (embedded llama.cpp) or 'transformers'")
+    model: Optional[str] = _option(
+        None,
+        "GGUF path for 'local' (default: the packaged SmolLM2-135M-Instruct); "
+        "a model name, folder or GGUF path for 'transformers'",
+    )
+    prompt: str = _option("elements", "'elements' (the diversity paper's format) or 'simple' (class-conditional)")
+    temperature: float = _option(0.7, "sampling temperature; 0 = greedy")
+    top_p: float = _option(0.9, "nucleus sampling (top-k and min-p are off)")
+    logit_suppression: float = _option(0.0, "logit-suppression strength: 0 = off, 1 = the paper's recipe")
+    suppression_top_n: int = _option(100, "how many of the most frequent tokens are suppressed")
+    examples_per_prompt: int = _option(3, "in-context examples per prompt, drawn from the growing pool")
+    texts_per_request: int = _option(1, "texts asked for in one request")
+    max_new_tokens: int = _option(96, "completion budget per request")
+    batch_size: int = _option(8, "requests per round; suppression and the example pool update between rounds")
+    min_words: int = _option(3, "shorter candidates are dropped as too short")
+    max_requests: Optional[int] = _option(
+        None, "request budget per shard (default: 4x what a perfect yield needs, plus one round)"
+    )
+    num_shards: int = _option(1, "independent shards of the work, for num_proc (each shard dedups on its own)")
+    device: Optional[str] = _option(None, "torch device for 'transformers' (default: cuda when present)")
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad option and how to fix it."""
