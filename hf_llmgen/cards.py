@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import asdict, fields
+from dataclasses import fields
 from importlib import resources
 from typing import Any
 
@@ -20,14 +19,15 @@ def _size_category(n: int) -> str:
     return "n>1M"
 
 
-def changed_settings(settings: GenerationSettings) -> dict[str, Any]:
+def options(settings: GenerationSettings) -> dict[str, Any]:
+    """Every generation option but the task."""
+    return {f.name: getattr(settings, f.name) for f in fields(GenerationSettings) if f.name != "task"}
+
+
+def changed_options(settings: GenerationSettings) -> dict[str, Any]:
     """The options that differ from their defaults, without the task."""
-    defaults = GenerationSettings()
-    return {
-        f.name: getattr(settings, f.name)
-        for f in fields(GenerationSettings)
-        if f.name != "task" and getattr(settings, f.name) != getattr(defaults, f.name)
-    }
+    defaults = options(GenerationSettings())
+    return {name: value for name, value in options(settings).items() if value != defaults[name]}
 
 
 def dataset_card(
@@ -35,19 +35,17 @@ def dataset_card(
     settings: GenerationSettings,
     task_argument: Any,
     model_id: str,
-    labels: list[str],
     summary: dict[str, Any],
 ) -> DatasetCard:
-    """A card with the task, model, every generation setting and the run's counts; `labels` are the rows' labels."""
-    counts = Counter(labels)
+    """A card with the task, model, every generation setting and the run's counts (with `rows_per_label`)."""
+    counts = summary["rows_per_label"]
     card_data = DatasetCardData(
         task_categories=["text-classification"],
         language=["en"],
-        size_categories=[_size_category(len(labels))],
+        size_categories=[_size_category(sum(counts.values()))],
         tags=["synthetic", "hf_llmgen", task.name],
         pretty_name=f"hf_llmgen {task.name}",
     )
-    all_settings = {f.name: v for f, v in zip(fields(GenerationSettings), asdict(settings).values()) if f.name != "task"}
     template = resources.files("hf_llmgen.model_cards").joinpath("dataset_card.md")
     return DatasetCard.from_template(
         card_data,
@@ -57,8 +55,8 @@ def dataset_card(
         model=model_id,
         task_description=task.description,
         label_rows=[{"name": l.name, "count": counts[l.name], "description": l.description} for l in task.labels],
-        settings=sorted(all_settings.items()),
+        settings=sorted(options(settings).items()),
         summary=summary,
         task_argument=repr(task_argument),
-        options=repr(changed_settings(settings)),
+        options=repr(changed_options(settings)),
     )

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import typing
+from collections import Counter
 from dataclasses import fields
 from typing import Any, Sequence
 
@@ -63,9 +64,8 @@ def generate(args: argparse.Namespace) -> dict[str, Any]:
     dataset = builder.as_dataset(split="train")
 
     summary = generation_summary(builder).to_dict()
-    label_names = dataset.features["label"].names
-    labels = [label_names[i] for i in dataset["label"]]
-    summary["rows_per_label"] = {n: labels.count(n) for n in label_names}
+    label_ids = Counter(dataset["label"])
+    summary["rows_per_label"] = {name: label_ids[i] for i, name in enumerate(dataset.features["label"].names)}
     summary["served_from_datasets_cache"] = reused
 
     os.makedirs(args.output, exist_ok=True)
@@ -75,7 +75,7 @@ def generate(args: argparse.Namespace) -> dict[str, Any]:
         dataset.save_to_disk(os.path.join(args.output, "train"))
     task = load_task(builder.config.task)
     model_id = make_backend(builder.config).model_id
-    card = dataset_card(task, builder.config, task_argument, model_id, labels, summary)
+    card = dataset_card(task, builder.config, task_argument, model_id, summary)
     card.save(os.path.join(args.output, "README.md"))
     with open(os.path.join(args.output, "generation_summary.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2)
