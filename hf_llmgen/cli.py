@@ -17,6 +17,8 @@ from .backends import make_backend
 from .builder import generation_summary
 from .cards import dataset_card
 from .generation.settings import GenerationSettings
+from .metrics import EmbeddingCache, measure
+from .metrics.pairwise import METRICS
 from .registration import BUILDER_NAME
 from .task import TaskSpecError, load_task, preset_names
 
@@ -46,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--format", choices=("arrow", "parquet"), default="arrow", help="arrow = save_to_disk layout")
     gen.add_argument("--cache-dir", default=None, help="datasets cache folder (the request cache lives there too)")
     _add_settings_flags(gen)
+
+    mea = commands.add_parser("measure", help="print diversity, similarity and label metrics of a dataset")
+    mea.add_argument("dataset", help="a generate --output folder, a save_to_disk folder, or a jsonl/json/csv/parquet file")
+    mea.add_argument("--reference", help="real data to compare with (same kinds of path)")
+    mea.add_argument("--metric", choices=METRICS, default="cosine", help="distance for diversity and similarity")
+    mea.add_argument("--text-column", default="text")
+    mea.add_argument("--label-column", default="label", help="'' to skip the label metrics")
+    mea.add_argument("--embedding-model", default=None, help="sentence-transformers name or folder")
+    mea.add_argument("--output", help="write the metrics as JSON here too")
     return parser
 
 
@@ -82,9 +93,47 @@ def generate(args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
+def load_any(path: str) -> datasets.Dataset:
+    """A dataset from a generate --output folder, a save_to_disk folder, or a jsonl/json/csv/parquet file."""
+    if os.path.isdir(path):
+        for inner in (path, os.path.join(path, "train")):
+            if os.path.exists(os.path.join(inner, "state.json")):
+                return datasets.load_from_disk(inner)
+        if os.path.exists(os.path.join(path, "train.parquet")):
+            return datasets.Dataset.from_parquet(os.path.join(path, "train.parquet"))
+        raise ValueError(f"dataset: {path} holds no saved dataset (no state.json or train.parquet).")
+    builders = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+    kind = builders.get(os.path.splitext(path)[1])
+    if kind is None or not os.path.isfile(path):
+        raise ValueError(f"dataset: {path} is not a folder or a .jsonl/.json/.csv/.parquet file.")
+    return datasets.load_dataset(kind, data_files=path, split="train")
+
+
+def measure_command(args: argparse.Namespace) -> dict[str, Any]:
+    """Measure a dataset, print a table, and write JSON when asked."""
+    dataset = load_any(args.dataset)
+    reference = load_any(args.reference) if args.reference else None
+    cache = EmbeddingCache(args.embedding_model)
+    result = measure(
+        dataset, reference, text_column=args.text_column, label_column=args.label_column or None,
+        metric=args.metric, embeddings=cache,
+    )
+    cache.close()
+    for name, value in result.items():
+        if not isinstance(value, dict):
+            print(f"{name:32} {value:.4f}" if isinstance(value, float) else f"{name:32} {value}")
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=2)
+    return result
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "measure":
+            measure_command(args)
+            return 0
         summary = generate(args)
     except (TaskSpecError, ValueError) as err:
         print(f"hf-llmgen: {err}", file=sys.stderr)

@@ -4,6 +4,7 @@ from .diversity import ClassSimilarity, average_pairwise_similarity, class_simil
 from .embeddings import EmbeddingCache
 from .labels import label_distribution
 from .lexical import distinct_n, vocabulary_size
+from .report import measure
 from .similarity import similarity
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "class_similarity",
     "distinct_n",
     "label_distribution",
+    "measure",
     "remote_clique",
     "similarity",
     "vocabulary_size",

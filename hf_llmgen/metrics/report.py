@@ -1,0 +1,73 @@
+"""`measure`: every data-quality metric of a dataset (and its similarity to a reference) in one call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import datasets
+
+from .diversity import average_pairwise_similarity, class_similarity, remote_clique
+from .embeddings import EmbeddingCache
+from .labels import label_distribution
+from .lexical import distinct_n, vocabulary_size
+from .similarity import similarity
+
+
+def _column(dataset: datasets.Dataset, column: str, role: str) -> list[Any]:
+    if column not in dataset.column_names:
+        raise ValueError(
+            f"{role}: the dataset has no column {column!r} (it has {dataset.column_names}); "
+            f"name the right one with {role}=..."
+        )
+    return dataset[column]
+
+
+def label_names(dataset: datasets.Dataset, column: str) -> tuple[list[str], list[str] | None]:
+    """The rows' labels as names, and all label names when the column is a ClassLabel."""
+    values = _column(dataset, column, "label_column")
+    feature = dataset.features[column]
+    if isinstance(feature, datasets.ClassLabel):
+        return [feature.int2str(v) for v in values], list(feature.names)
+    return [str(v) for v in values], None
+
+
+def measure(
+    dataset: datasets.Dataset,
+    reference: datasets.Dataset | None = None,
+    *,
+    text_column: str = "text",
+    label_column: str | None = "label",
+    metric: str = "cosine",
+    embeddings: EmbeddingCache | None = None,
+) -> dict[str, Any]:
+    """Diversity, lexical and label metrics of `dataset`, and its similarity to `reference` when given.
+
+    Embeddings come from `embeddings` (default: a cache with the packaged all-MiniLM-L6-v2), each text once.
+    Scalars sit at the top level; per-class figures and the label distribution are nested dicts.
+    """
+    texts = _column(dataset, text_column, "text_column")
+    if len(texts) < 2:
+        raise ValueError(f"dataset: needs at least 2 rows to measure diversity, got {len(texts)}.")
+    cache = embeddings or EmbeddingCache()
+    vectors = cache.embed(texts)
+    result: dict[str, Any] = {
+        "rows": len(texts),
+        f"remote_clique_{metric}": remote_clique(vectors, metric),
+        "average_pairwise_similarity": average_pairwise_similarity(vectors),
+        "vocabulary_size": vocabulary_size(texts),
+        "distinct_1": distinct_n(texts, 1),
+        "distinct_2": distinct_n(texts, 2),
+    }
+    if reference is not None:
+        reference_vectors = cache.embed(_column(reference, text_column, "text_column"))
+        result[f"similarity_{metric}"] = similarity(vectors, reference_vectors, metric)
+    if label_column is not None:
+        labels, names = label_names(dataset, label_column)
+        by_class = class_similarity(vectors, labels)
+        result["intra_class_similarity"] = by_class.intra_mean
+        result["inter_class_similarity"] = by_class.inter_mean
+        result["per_class_similarity"] = by_class.intra
+        result["label_distribution"] = label_distribution(labels, names)
+    if embeddings is None:
+        cache.close()
+    return result
