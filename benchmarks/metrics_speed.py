@@ -22,7 +22,7 @@ import numpy as np
 
 
 def data(n: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).normal(size=(n, 384)).astype(np.float32)
+    return np.random.default_rng(seed).standard_normal((n, 384), dtype=np.float32)
 
 
 def child(method: str, metric: str, n: int) -> None:
@@ -42,7 +42,9 @@ def child(method: str, metric: str, n: int) -> None:
         close = 1 - cross if metric == "cosine" else 1 / (1 + cross)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"remote_clique": diversity, "similarity": close, "seconds": seconds, "peak_rss_mib": peak}))
+    inputs = (x.nbytes + ref.nbytes) / 2**20
+    print(json.dumps({"remote_clique": diversity, "similarity": close, "seconds": seconds, "peak_rss_mib": peak,
+                      "input_mib": inputs}))
 
 
 def measure(method: str, metric: str, n: int) -> dict:

@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def generate(args: argparse.Namespace) -> dict[str, Any]:
+def generate_command(args: argparse.Namespace) -> dict[str, Any]:
     """Generate through the `hf_llmgen` builder, then write the dataset, its card and the run summary."""
     options = {
         f.name: getattr(args, f.name)
@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "measure":
             measure_command(args)
             return 0
-        summary = generate(args)
+        summary = generate_command(args)
     except (TaskSpecError, ValueError) as err:
         print(f"hf-llmgen: {err}", file=sys.stderr)
         return 2

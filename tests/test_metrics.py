@@ -50,10 +50,10 @@ def real_set(tmp_path_factory):
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
 def test_remote_clique_and_similarity_match_sklearn_on_random_data(metric):
     for x, y in random_sets():
-        assert remote_clique(x, metric, block_size=64) == pytest.approx(naive_remote_clique(x, metric), abs=1e-6)
+        assert remote_clique(x, metric, block_elements=5000) == pytest.approx(naive_remote_clique(x, metric), abs=1e-6)
         expected = naive_cross(x, y, metric)
         expected = 1 - expected if metric == "cosine" else 1 / (1 + expected)
-        assert similarity(x, y, metric, block_size=37) == pytest.approx(expected, abs=1e-6)
+        assert similarity(x, y, metric, block_elements=3700) == pytest.approx(expected, abs=1e-6)
 
 
 @pytest.mark.slow

@@ -7,15 +7,17 @@ from typing import Sequence
 
 import numpy as np
 
-from .pairwise import DEFAULT_BLOCK, mean_pairwise_cosine_similarity, mean_pairwise_distance, unit_rows
+from .pairwise import DEFAULT_BLOCK_ELEMENTS, mean_pairwise_cosine_similarity, mean_pairwise_distance, unit_chunks
 
 
-def remote_clique(embeddings: np.ndarray, metric: str = "cosine", block_size: int = DEFAULT_BLOCK) -> float:
+def remote_clique(
+    embeddings: np.ndarray, metric: str = "cosine", block_elements: int = DEFAULT_BLOCK_ELEMENTS
+) -> float:
     """Remote-clique diversity (Chung et al., 2023): the mean over texts of each text's mean distance to the others.
 
     That equals the mean distance over all pairs of distinct texts; higher is more diverse.
     """
-    return mean_pairwise_distance(embeddings, metric, block_size)
+    return mean_pairwise_distance(embeddings, metric, block_elements)
 
 
 def average_pairwise_similarity(embeddings: np.ndarray) -> float:
@@ -43,13 +45,18 @@ def class_similarity(embeddings: np.ndarray, labels: Sequence[str]) -> ClassSimi
     """Intra-class APS for every class with two or more texts, inter-class APS for every pair of classes."""
     if len(labels) != len(embeddings):
         raise ValueError(f"labels: {len(labels)} labels for {len(embeddings)} embeddings; give one per text.")
-    u = unit_rows(embeddings)
     labels_array = np.asarray(labels)
     names = sorted(set(labels_array.tolist()))
-    sums, counts, squares = {}, {}, {}
-    for name in names:
-        rows = u[labels_array == name]
-        sums[name], counts[name], squares[name] = rows.sum(axis=0), len(rows), float(np.einsum("ij,ij->", rows, rows))
+    sums = {name: np.zeros(np.shape(embeddings)[1]) for name in names}
+    counts = {name: 0 for name in names}
+    squares = {name: 0.0 for name in names}
+    for start, u in unit_chunks(embeddings):
+        chunk_labels = labels_array[start : start + len(u)]
+        for name in set(chunk_labels.tolist()):
+            rows = u[chunk_labels == name]
+            sums[name] += rows.sum(axis=0)
+            counts[name] += len(rows)
+            squares[name] += float(np.einsum("ij,ij->", rows, rows))
     intra = {
         name: float((sums[name] @ sums[name] - squares[name]) / (counts[name] * (counts[name] - 1)))
         for name in names

@@ -1,81 +1,96 @@
 """Exact means of pairwise cosine similarity and distance, without an n x n matrix.
 
-Cosine: for unit vectors u_i with sum S, the sum over ordered pairs i != j of u_i . u_j is |S|^2 - n, so the
-mean follows in O(n d). Euclidean has no such identity: it is summed block by block (O(n^2 d) time,
-O(block_size * n) memory).
+Cosine: for unit vectors u_i with sum S, the sum over ordered pairs i != j of u_i . u_j is |S|^2 - sum |u_i|^2,
+so the mean follows in O(n d), reading the rows chunk by chunk. Euclidean has no such identity: it is
+summed block by block, O(n^2 d) time, with blocks of at most `block_elements` distances in memory.
 """
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 
 METRICS = ("cosine", "euclidean")
-DEFAULT_BLOCK = 2048
+CHUNK_ROWS = 65_536
+DEFAULT_BLOCK_ELEMENTS = 8_000_000  # distances held at once: 64 MB in float64
 
 
-def unit_rows(x: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length, in float64 (zero rows stay zero)."""
-    x = np.asarray(x, dtype=np.float64)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norms == 0, 1.0, norms)
-
-
-def _check(x: np.ndarray, name: str, at_least: int) -> None:
+def _check(x: np.ndarray, name: str, at_least: int) -> np.ndarray:
+    x = np.asarray(x)
     if x.ndim != 2 or len(x) < at_least:
         raise ValueError(f"{name}: expected a 2-D array with at least {at_least} rows, got shape {x.shape}.")
+    return x
+
+
+def unit_chunks(x: np.ndarray, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[int, np.ndarray]]:
+    """(start row, rows scaled to unit length in float64) for consecutive chunks; zero rows stay zero."""
+    for start in range(0, len(x), chunk_rows):
+        chunk = np.asarray(x[start : start + chunk_rows], dtype=np.float64)
+        norms = np.linalg.norm(chunk, axis=1, keepdims=True)
+        yield start, chunk / np.where(norms == 0, 1.0, norms)
+
+
+def unit_sum(x: np.ndarray) -> tuple[np.ndarray, float]:
+    """The sum of the unit rows and the sum of their squared norms (the count of non-zero rows)."""
+    total, squares = np.zeros(x.shape[1]), 0.0
+    for _, u in unit_chunks(x):
+        total += u.sum(axis=0)
+        squares += float(np.einsum("ij,ij->", u, u))
+    return total, squares
 
 
 def mean_pairwise_cosine_similarity(x: np.ndarray) -> float:
     """Mean cosine similarity over all pairs of distinct rows."""
-    _check(np.asarray(x), "embeddings", 2)
-    u = unit_rows(x)
-    total = u.sum(axis=0)
-    n = len(u)
-    return float((total @ total - np.einsum("ij,ij->", u, u)) / (n * (n - 1)))
+    x = _check(x, "embeddings", 2)
+    total, squares = unit_sum(x)
+    return float((total @ total - squares) / (len(x) * (len(x) - 1)))
 
 
 def mean_cross_cosine_similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Mean cosine similarity over all pairs (row of a, row of b)."""
-    _check(np.asarray(a), "embeddings", 1)
-    _check(np.asarray(b), "reference embeddings", 1)
-    return float(unit_rows(a).sum(axis=0) @ unit_rows(b).sum(axis=0) / (len(a) * len(b)))
+    a, b = _check(a, "embeddings", 1), _check(b, "reference embeddings", 1)
+    return float(unit_sum(a)[0] @ unit_sum(b)[0] / (len(a) * len(b)))
 
 
-def _euclidean_sum(a: np.ndarray, b: np.ndarray, same: bool, block_size: int) -> float:
+def _euclidean_sum(a: np.ndarray, b: np.ndarray, same: bool, block_elements: int) -> float:
     """Sum of euclidean distances over all (row of a, row of b) pairs, block by block."""
-    a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     b_sq = np.einsum("ij,ij->i", b, b)
+    rows = max(1, block_elements // len(b))
     total = 0.0
-    for start in range(0, len(a), block_size):
-        block = a[start : start + block_size]
-        sq = np.einsum("ij,ij->i", block, block)[:, None] + b_sq[None, :] - 2.0 * (block @ b.T)
-        distances = np.sqrt(np.maximum(sq, 0.0))
+    for start in range(0, len(a), rows):
+        block = np.asarray(a[start : start + rows], dtype=np.float64)
+        sq = block @ b.T
+        sq *= -2.0
+        sq += np.einsum("ij,ij->i", block, block)[:, None]
+        sq += b_sq[None, :]
+        np.maximum(sq, 0.0, out=sq)
+        np.sqrt(sq, out=sq)
         if same:
-            rows = np.arange(len(block))
-            distances[rows, start + rows] = 0.0
-        total += float(distances.sum())
+            index = np.arange(len(block))
+            sq[index, start + index] = 0.0
+        total += float(sq.sum())
     return total
 
 
-def mean_pairwise_distance(x: np.ndarray, metric: str = "cosine", block_size: int = DEFAULT_BLOCK) -> float:
+def mean_pairwise_distance(x: np.ndarray, metric: str = "cosine", block_elements: int = DEFAULT_BLOCK_ELEMENTS) -> float:
     """Mean distance over all pairs of distinct rows (cosine distance = 1 - cosine similarity)."""
-    x = np.asarray(x)
-    _check(x, "embeddings", 2)
+    x = _check(x, "embeddings", 2)
     if metric == "cosine":
         return 1.0 - mean_pairwise_cosine_similarity(x)
     if metric == "euclidean":
-        return _euclidean_sum(x, x, True, block_size) / (len(x) * (len(x) - 1))
+        return _euclidean_sum(x, x, True, block_elements) / (len(x) * (len(x) - 1))
     raise ValueError(f"metric: {metric!r} is not one of {METRICS}.")
 
 
-def mean_cross_distance(a: np.ndarray, b: np.ndarray, metric: str = "cosine", block_size: int = DEFAULT_BLOCK) -> float:
+def mean_cross_distance(
+    a: np.ndarray, b: np.ndarray, metric: str = "cosine", block_elements: int = DEFAULT_BLOCK_ELEMENTS
+) -> float:
     """Mean distance over all pairs (row of a, row of b)."""
-    a, b = np.asarray(a), np.asarray(b)
     if metric == "cosine":
         return 1.0 - mean_cross_cosine_similarity(a, b)
     if metric == "euclidean":
-        _check(a, "embeddings", 1)
-        _check(b, "reference embeddings", 1)
-        return _euclidean_sum(a, b, False, block_size) / (len(a) * len(b))
+        a, b = _check(a, "embeddings", 1), _check(b, "reference embeddings", 1)
+        return _euclidean_sum(a, b, False, block_elements) / (len(a) * len(b))
     raise ValueError(f"metric: {metric!r} is not one of {METRICS}.")
