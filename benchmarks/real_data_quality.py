@@ -33,7 +33,8 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="+", default=["sst2", "emotion"])
     parser.add_argument("--rows", type=int, default=120)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__), "results", "real_data_quality.json"))
+    default_output = os.path.join(os.path.dirname(__file__), "results", "real_data_quality.json")
+    parser.add_argument("--output", default=default_output)
     args = parser.parse_args()
 
     cache = EmbeddingCache()

@@ -54,7 +54,7 @@ def dataset_card(
         backend=settings.backend,
         model=model_id,
         task_description=task.description,
-        label_rows=[{"name": l.name, "count": counts[l.name], "description": l.description} for l in task.labels],
+        label_rows=[{"name": lb.name, "count": counts[lb.name], "description": lb.description} for lb in task.labels],
         settings=sorted(options(settings).items()),
         summary=summary,
         task_argument=repr(task_argument),

@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_settings_flags(gen)
 
     mea = commands.add_parser("measure", help="print diversity, similarity and label metrics of a dataset")
-    mea.add_argument("dataset", help="a generate --output folder, a save_to_disk folder, or a jsonl/json/csv/parquet file")
+    mea.add_argument("dataset", help="a generate --output folder, a save_to_disk folder, or a jsonl/csv/parquet file")
     mea.add_argument("--reference", help="real data to compare with (same kinds of path)")
     mea.add_argument("--metric", choices=METRICS, default="cosine", help="distance for diversity and similarity")
     mea.add_argument("--text-column", default="text")

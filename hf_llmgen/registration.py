@@ -40,7 +40,8 @@ def register() -> None:
     @functools.wraps(original)
     def dataset_module_factory(path, *args, **kwargs):
         if path == BUILDER_NAME:
-            return DatasetModule(BUILDER_MODULE, module_hash, {"dataset_name": BUILDER_NAME, "data_files": DataFilesDict()})
+            builder_kwargs = {"dataset_name": BUILDER_NAME, "data_files": DataFilesDict()}
+            return DatasetModule(BUILDER_MODULE, module_hash, builder_kwargs)
         return original(path, *args, **kwargs)
 
     datasets.load.dataset_module_factory = dataset_module_factory

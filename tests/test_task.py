@@ -32,7 +32,7 @@ def test_preset_labels_follow_the_real_data_order():
 
 def test_yaml_path_and_dict_load(tmp_path):
     path = tmp_path / "reviews.yaml"
-    path.write_text("text_type: movie review\nlabels:\n  - {name: bad, description: b}\n  - {name: good, description: g}\n")
+    path.write_text("text_type: movie review\nlabels: [{name: bad, description: b}, {name: good, description: g}]\n")
     assert load_task(str(path)).name == "reviews"
     assert load_task(VALID).label_names == ["negative", "positive"]
 
@@ -42,7 +42,10 @@ def test_yaml_path_and_dict_load(tmp_path):
     [
         ({"labels": []}, "task.labels"),
         ({"labels": [{"name": "a", "description": "x"}]}, "at least two labels"),
-        ({"labels": [{"name": "a", "description": "x"}, {"name": "a", "description": "y"}]}, "duplicate label name 'a'"),
+        (
+            {"labels": [{"name": "a", "description": "x"}, {"name": "a", "description": "y"}]},
+            "duplicate label name 'a'",
+        ),
         ({"labels": [{"name": "a"}, {"name": "b", "description": "y"}]}, "task.labels[0].description"),
         ({"text_type": " "}, "task.text_type"),
         ({"colour": "red"}, "unknown field(s) ['colour']"),

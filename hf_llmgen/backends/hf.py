@@ -85,8 +85,8 @@ class TransformersBackend(Backend):
         import torch
 
         first = batch[0]
-        if any((r.max_tokens, r.temperature, r.top_p, r.logit_bias) != (first.max_tokens, first.temperature,
-               first.top_p, first.logit_bias) for r in batch):
+        shared = (first.max_tokens, first.temperature, first.top_p, first.logit_bias)
+        if any((r.max_tokens, r.temperature, r.top_p, r.logit_bias) != shared for r in batch):
             raise ValueError("A batch for the transformers backend must share its sampling parameters.")
         tok = self._tokenizer
         prompts = [tok.apply_chat_template(r.messages, add_generation_prompt=True, tokenize=False) for r in batch]

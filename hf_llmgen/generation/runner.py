@@ -21,6 +21,7 @@ from .suppression import TokenFrequency
 
 logger = logging.getLogger(__name__)
 
+_TOTALS = ("requests", "cached_requests", "candidates", "rows", "prompt_tokens", "completion_tokens", "seconds")
 POOL_LIMIT = 1000  # examples kept per label for in-context sampling (a uniform sample of all accepted)
 
 
@@ -43,7 +44,7 @@ class GenerationStats:
 
     def add(self, other: "GenerationStats") -> None:
         """Fold another shard's stats into this one."""
-        for name in ("requests", "cached_requests", "candidates", "rows", "prompt_tokens", "completion_tokens", "seconds"):
+        for name in _TOTALS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.dropped.update(other.dropped)
         for label, missing in other.shortfall.items():

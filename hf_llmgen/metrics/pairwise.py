@@ -74,7 +74,9 @@ def _euclidean_sum(a: np.ndarray, b: np.ndarray, same: bool, block_elements: int
     return total
 
 
-def mean_pairwise_distance(x: np.ndarray, metric: str = "cosine", block_elements: int = DEFAULT_BLOCK_ELEMENTS) -> float:
+def mean_pairwise_distance(
+    x: np.ndarray, metric: str = "cosine", block_elements: int = DEFAULT_BLOCK_ELEMENTS
+) -> float:
     """Mean distance over all pairs of distinct rows (cosine distance = 1 - cosine similarity)."""
     x = _check(x, "embeddings", 2)
     if metric == "cosine":
