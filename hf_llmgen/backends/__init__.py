@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
 from ..generation.settings import GenerationSettings
 from .base import Backend, Completion, Request
+
+
+def local_threads(settings: GenerationSettings) -> int | None:
+    """llama.cpp threads: all cores (None), shared out among the shards inside a num_proc worker process.
+
+    Every worker taking every core oversubscribes them, and llama.cpp's spinning threads then slow to a crawl.
+    """
+    import multiprocess
+
+    if multiprocess.parent_process() is None:
+        return None
+    return max(1, (os.cpu_count() or 1) // settings.num_shards)
 
 
 def make_backend(settings: GenerationSettings) -> Backend:
@@ -11,7 +25,7 @@ def make_backend(settings: GenerationSettings) -> Backend:
     if settings.backend == "local":
         from .local import LocalBackend
 
-        return LocalBackend(settings.model)
+        return LocalBackend(settings.model, n_threads=local_threads(settings))
     if settings.backend == "transformers":
         from .hf import TransformersBackend
 
