@@ -47,34 +47,31 @@ class GenerationSettings:
     device: Optional[str] = _option(None, "torch device for 'transformers' (default: cuda when present)")
 
     def validate(self) -> None:
-        """Raise ValueError naming the first bad option and how to fix it."""
-        _check(self.task is not None, "task", "give a preset name (e.g. 'sst2'), a YAML path or a dict")
-        _check(_is_int(self.num_examples) and self.num_examples >= 1, "num_examples", "must be an integer >= 1")
-        _check(_is_int(self.seed), "seed", "must be an integer")
-        _check(self.backend in BACKENDS, "backend", f"must be one of {BACKENDS}")
-        _check(self.prompt in PROMPT_STYLES, "prompt", f"must be one of {PROMPT_STYLES}")
-        _check(_is_number(self.temperature) and self.temperature >= 0, "temperature", "must be a number >= 0")
-        _check(_is_number(self.top_p) and 0 < self.top_p <= 1, "top_p", "must be in (0, 1]")
-        _check(
-            _is_number(self.logit_suppression) and self.logit_suppression >= 0,
+        """Raise ValueError naming the first bad option, the value given and how to fix it."""
+        self._require("task", self.task is not None, "give a preset name (e.g. 'sst2'), a YAML path or a dict")
+        self._require("seed", _is_int(self.seed), "must be an integer")
+        self._require("backend", self.backend in BACKENDS, f"must be one of {BACKENDS}")
+        self._require("prompt", self.prompt in PROMPT_STYLES, f"must be one of {PROMPT_STYLES}")
+        self._require("temperature", _is_number(self.temperature) and self.temperature >= 0, "must be a number >= 0")
+        self._require("top_p", _is_number(self.top_p) and 0 < self.top_p <= 1, "must be in (0, 1]")
+        self._require(
             "logit_suppression",
+            _is_number(self.logit_suppression) and self.logit_suppression >= 0,
             "must be >= 0 (0 = off, 1 = the paper's recipe)",
         )
         for name in ("suppression_top_n", "examples_per_prompt"):
-            _check(_is_int(getattr(self, name)) and getattr(self, name) >= 0, name, "must be an integer >= 0")
-        for name in ("texts_per_request", "max_new_tokens", "batch_size", "num_shards"):
-            _check(_is_int(getattr(self, name)) and getattr(self, name) >= 1, name, "must be an integer >= 1")
-        _check(_is_int(self.min_words) and self.min_words >= 1, "min_words", "must be an integer >= 1")
-        _check(
-            self.max_requests is None or (_is_int(self.max_requests) and self.max_requests >= 1),
+            self._require(name, _is_int(getattr(self, name)) and getattr(self, name) >= 0, "must be an integer >= 0")
+        for name in ("num_examples", "texts_per_request", "max_new_tokens", "batch_size", "num_shards", "min_words"):
+            self._require(name, _is_int(getattr(self, name)) and getattr(self, name) >= 1, "must be an integer >= 1")
+        self._require(
             "max_requests",
+            self.max_requests is None or (_is_int(self.max_requests) and self.max_requests >= 1),
             "must be an integer >= 1, or None for the default",
         )
 
-
-def _check(ok: bool, name: str, fix: str) -> None:
-    if not ok:
-        raise ValueError(f"{name}: {fix}.")
+    def _require(self, name: str, ok: bool, fix: str) -> None:
+        if not ok:
+            raise ValueError(f"{name}: {fix}; got {getattr(self, name)!r}.")
 
 
 def _is_int(value: Any) -> bool:
