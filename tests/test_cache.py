@@ -1,7 +1,10 @@
 from dataclasses import replace
 
+import pytest
+
 from hf_llmgen.backends.base import Completion, Request
 from hf_llmgen.generation.cache import RequestCache, request_key
+from hf_llmgen.metrics import EmbeddingCache
 
 REQUEST = Request([{"role": "user", "content": "Write a review."}], 64, 1.0, 1.0, seed=7, logit_bias={5: -1.0})
 
@@ -40,15 +43,17 @@ def test_run_stats_are_kept_per_shard(tmp_path):
     assert cache.get_stats("run") == [{"rows": 3}, {"rows": 2}]
 
 
-def _open_and_close(path):
-    RequestCache(path).close()
+def _open_and_close(args):
+    kind, path = args
+    (RequestCache(path) if kind == "requests" else EmbeddingCache(path=path)).close()
     return "ok"
 
 
-def test_many_processes_can_create_the_same_new_cache_at_once(tmp_path):
+@pytest.mark.parametrize("kind", ["requests", "embeddings"])
+def test_many_processes_can_create_the_same_new_cache_at_once(tmp_path, kind):
     import multiprocess
 
     paths = [str(tmp_path / f"trial{trial}" / "r.sqlite") for trial in range(25)]
     with multiprocess.Pool(4) as pool:
         for path in paths:
-            assert pool.map(_open_and_close, [path] * 4) == ["ok"] * 4
+            assert pool.map(_open_and_close, [(kind, path)] * 4) == ["ok"] * 4

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import sqlite3
-import time
 from typing import Any
 
 from ..backends.base import Completion, Request
+from ..sqlite import open_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS completions (
@@ -50,23 +48,8 @@ class RequestCache:
     """A sqlite table of completions; safe to share between processes and to kill at any moment."""
 
     def __init__(self, path: str) -> None:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, timeout=60, isolation_level=None)
-        self._set_up()
-
-    def _set_up(self, attempts: int = 40) -> None:
-        """Switch to WAL and create the tables. Processes opening a new file at once can meet
-        'database is locked' here without sqlite's busy timeout applying, so retry with a backoff."""
-        for attempt in range(attempts):
-            try:
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.executescript(_SCHEMA)
-                return
-            except sqlite3.OperationalError as err:
-                if "locked" not in str(err) or attempt == attempts - 1:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
+        self._db = open_database(path, _SCHEMA)
 
     def get(self, key: str) -> Completion | None:
         row = self._db.execute(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from ..fingerprint import weights_fingerprint
+from ..sqlite import open_database
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS embeddings (key BLOB PRIMARY KEY, vector BLOB NOT NULL)"
 _LOOKUP_CHUNK = 500
@@ -55,9 +55,7 @@ class EmbeddingCache:
         self.batch_size = batch_size
         self.device = device
         self.path = path or default_cache_path()
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self._db.execute(_SCHEMA)
+        self._db = open_database(self.path, _SCHEMA)
         self._model: Any = None
         self.computed = 0
 
