@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 
 @dataclass(frozen=True)
@@ -45,3 +45,22 @@ class Backend(ABC):
 
     def close(self) -> None:
         """Free the model, if one was loaded."""
+
+
+class ContentTokens:
+    """Keeps the token ids worth counting for logit suppression: not special, not whitespace-only.
+
+    `decode` turns one token id into its text; each id is decoded once and the answer remembered.
+    """
+
+    def __init__(self, decode: Callable[[int], str], special: Iterable[int] = ()) -> None:
+        self.decode = decode
+        self.skip = {token_id: True for token_id in special}
+
+    def __call__(self, token_ids: Iterable[int]) -> list[int]:
+        return [token_id for token_id in token_ids if not self._skipped(token_id)]
+
+    def _skipped(self, token_id: int) -> bool:
+        if token_id not in self.skip:
+            self.skip[token_id] = not self.decode(token_id).strip()
+        return self.skip[token_id]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, Iterator, Sequence
 
-from .base import Backend, Completion, Request
+from .base import Backend, Completion, ContentTokens, Request
 from ..fingerprint import weights_fingerprint
 from .local import default_gguf_path
 
@@ -46,6 +46,7 @@ class TransformersBackend(Backend):
         self._model_id = weights_fingerprint(self.model_name) if is_gguf else self.model_name
         self._model: Any = None
         self._tokenizer: Any = None
+        self._content: ContentTokens | None = None
 
     @property
     def model_id(self) -> str:
@@ -68,6 +69,7 @@ class TransformersBackend(Backend):
         dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
         self._model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **kwargs).to(self.device)
         self._model.eval()
+        self._content = ContentTokens(lambda i: self._tokenizer.decode([i]), self._tokenizer.all_special_ids)
 
     def close(self) -> None:
         self._model = None
@@ -106,12 +108,10 @@ class TransformersBackend(Backend):
                 logits_processor=processors or None,
                 **sampling,
             )
-        special = set(tok.all_special_ids)
         completions = []
         for row, mask in zip(out[:, enc["input_ids"].shape[1] :].tolist(), enc["attention_mask"]):
             if tok.eos_token_id in row:
                 row = row[: row.index(tok.eos_token_id) + 1]
             text = tok.decode(row, skip_special_tokens=True)
-            content = [i for i in row if i not in special and tok.decode([i]).strip()]
-            completions.append(Completion(text.strip(), content, int(mask.sum()), len(row)))
+            completions.append(Completion(text.strip(), self._content(row), int(mask.sum()), len(row)))
         return completions

