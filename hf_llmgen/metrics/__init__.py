@@ -1,5 +1,6 @@
 """Data-quality metrics over embeddings and texts; embeddings come from the shared `EmbeddingCache`."""
 
+from .accuracy import LabelAccuracy, label_accuracy
 from .diversity import ClassSimilarity, average_pairwise_similarity, class_similarity, remote_clique
 from .embeddings import EmbeddingCache
 from .labels import label_distribution
@@ -9,10 +10,12 @@ from .similarity import similarity
 
 __all__ = [
     "ClassSimilarity",
+    "LabelAccuracy",
     "EmbeddingCache",
     "average_pairwise_similarity",
     "class_similarity",
     "distinct_n",
+    "label_accuracy",
     "label_distribution",
     "measure",
     "remote_clique",

@@ -36,7 +36,8 @@ def _model_id(model: str) -> str:
     return weights_fingerprint(weights, name=os.path.basename(os.path.normpath(model)))
 
 
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Consecutive slices of `items`, each of at most `size`."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -66,7 +67,7 @@ class EmbeddingCache:
         """Embeddings of `texts` as a float32 array (len(texts), dim), from the cache where present."""
         keys = [self._key(t) for t in texts]
         found: dict[bytes, bytes] = {}
-        for chunk in _chunks(list(set(keys)), _LOOKUP_CHUNK):
+        for chunk in chunks(list(set(keys)), _LOOKUP_CHUNK):
             marks = ",".join("?" * len(chunk))
             found.update(self._db.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", chunk))
         missing = {key: text for key, text in zip(keys, texts) if key not in found}
@@ -78,7 +79,7 @@ class EmbeddingCache:
 
     def _compute(self, items: list[tuple[bytes, str]]) -> dict[bytes, bytes]:
         computed = {}
-        for chunk in _chunks(items, self.batch_size * 16):
+        for chunk in chunks(items, self.batch_size * 16):
             vectors = self.model.encode([text for _, text in chunk], batch_size=self.batch_size, convert_to_numpy=True)
             rows = [(key, vector.astype(np.float32).tobytes()) for (key, _), vector in zip(chunk, vectors)]
             self._db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?)", rows)

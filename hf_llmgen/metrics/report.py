@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import datasets
 
+from .accuracy import label_accuracy, load_oracle
 from .diversity import average_pairwise_similarity, class_similarity, remote_clique
 from .embeddings import EmbeddingCache
 from .labels import label_distribution
@@ -31,6 +32,17 @@ def label_names(dataset: datasets.Dataset, column: str) -> tuple[list[str], list
     return [str(v) for v in values], None
 
 
+def flatten(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """Nested metrics as one level of numbers, keys joined by '/': {'a': {'b': 1}} -> {'a/b': 1}."""
+    flat: dict[str, float] = {}
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}/"))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def measure(
     dataset: datasets.Dataset,
     reference: datasets.Dataset | None = None,
@@ -39,15 +51,22 @@ def measure(
     label_column: str | None = "label",
     metric: str = "cosine",
     embeddings: EmbeddingCache | None = None,
+    oracle: Any = None,
+    label_map: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Diversity, lexical and label metrics of `dataset`, and its similarity to `reference` when given.
+    """Diversity, lexical and label metrics of `dataset`, its similarity to `reference` when given, and its
+    label accuracy when an `oracle` is given (a text-classification pipeline, or a model name or folder).
 
     Embeddings come from `embeddings` (default: a cache with the packaged all-MiniLM-L6-v2), each text once.
+    label_map: oracle label -> dataset label, when the oracle names them differently.
     Scalars sit at the top level; per-class figures and the label distribution are nested dicts.
     """
+    if oracle is not None and label_column is None:
+        raise ValueError("oracle: label accuracy needs the labels; name their column with label_column=...")
     texts = _column(dataset, text_column, "text_column")
     if len(texts) < 2:
         raise ValueError(f"dataset: needs at least 2 rows to measure diversity, got {len(texts)}.")
+    oracle = load_oracle(oracle)
     cache = embeddings or EmbeddingCache()
     vectors = cache.embed(texts)
     result: dict[str, Any] = {
@@ -68,6 +87,10 @@ def measure(
         result["inter_class_similarity"] = by_class.inter_mean
         result["per_class_similarity"] = by_class.intra
         result["label_distribution"] = label_distribution(labels, names)
+        if oracle is not None:
+            checked = label_accuracy(texts, labels, oracle, names=names, label_map=label_map)
+            result["label_accuracy"] = checked.accuracy
+            result["per_class_label_accuracy"] = checked.per_class
     if embeddings is None:
         cache.close()
     return result
