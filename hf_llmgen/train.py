@@ -1,0 +1,148 @@
+"""Fine-tune a text classifier on a (generated) dataset with `Trainer`, and evaluate it on real data."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import datasets
+import numpy as np
+
+from .callback import DataQualityCallback
+from .metrics.embeddings import default_embedding_model
+
+MAX_LENGTH = 128
+
+
+def class_names(dataset: datasets.Dataset, column: str) -> list[str]:
+    """The label names: a ClassLabel's names, or the sorted distinct values of a string column."""
+    if column not in dataset.column_names:
+        raise ValueError(f"label_column: the dataset has no column {column!r} (it has {dataset.column_names}).")
+    feature = dataset.features[column]
+    if isinstance(feature, datasets.ClassLabel):
+        return list(feature.names)
+    if feature != datasets.Value("string"):
+        raise ValueError(
+            f"label_column: {column!r} holds {feature}, not label names; cast it to a ClassLabel "
+            "(dataset.cast_column(column, datasets.ClassLabel(names=[...]))) so labels have names."
+        )
+    return sorted(dataset.unique(column))
+
+
+def encode_labels(dataset: datasets.Dataset, column: str, names: Sequence[str]) -> datasets.Dataset:
+    """`dataset` with its label column as ClassLabel(names), matching labels by name; unknown names raise."""
+    given = class_names(dataset, column)
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise ValueError(f"{column}: labels {unknown} are not among the training labels {list(names)}.")
+    if given == list(names):
+        return dataset.cast_column(column, datasets.ClassLabel(names=list(names)))
+    index = {name: i for i, name in enumerate(names)}
+    feature = dataset.features[column]
+    to_name = feature.int2str if isinstance(feature, datasets.ClassLabel) else str
+    features = dataset.features.copy()
+    features[column] = datasets.ClassLabel(names=list(names))
+    return dataset.map(
+        lambda batch: {column: [index[to_name(value)] for value in batch[column]]},
+        batched=True,
+        features=features,
+        desc="matching labels by name",
+    )
+
+
+def _accuracy_and_f1(prediction: Any) -> dict[str, float]:
+    from sklearn.metrics import f1_score
+
+    predicted = np.argmax(prediction.predictions, axis=-1)
+    return {
+        "accuracy": float(np.mean(predicted == prediction.label_ids)),
+        "macro_f1": float(f1_score(prediction.label_ids, predicted, average="macro")),
+    }
+
+
+def train_classifier(
+    train_dataset: datasets.Dataset,
+    output_dir: str,
+    *,
+    eval_dataset: datasets.Dataset | None = None,
+    model: str | None = None,
+    text_column: str = "text",
+    label_column: str = "label",
+    epochs: float = 3.0,
+    max_steps: int = -1,
+    batch_size: int = 16,
+    learning_rate: float = 5e-5,
+    seed: int = 0,
+    quality: DataQualityCallback | None = None,
+    report_to: str | list[str] = "none",
+) -> tuple[Any, dict[str, float]]:
+    """Train a sequence classifier on `train_dataset`, evaluate it on `eval_dataset`, save both to `output_dir`.
+
+    model: a model name or folder (default: the packaged all-MiniLM-L6-v2 body with a new classification head).
+    quality: a DataQualityCallback to run (default: one measuring the train set against `eval_dataset`); the
+        trainer's train set keeps `text_column` and has its labels in a ClassLabel column named "label".
+    Returns the Trainer and the evaluation metrics (accuracy, macro F1; empty without `eval_dataset`).
+    """
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+    )
+
+    if text_column not in train_dataset.column_names:
+        raise ValueError(f"text_column: the train set has no column {text_column!r}; name it with text_column=.")
+    names = class_names(train_dataset, label_column)
+    train_dataset = encode_labels(train_dataset, label_column, names)
+    if eval_dataset is not None:
+        eval_dataset = encode_labels(eval_dataset, label_column, names)
+    model_name = model or default_embedding_model()
+    tokenizer = AutoTokenizer.from_pretrained(model_name)
+    classifier = AutoModelForSequenceClassification.from_pretrained(
+        model_name,
+        num_labels=len(names),
+        id2label=dict(enumerate(names)),
+        label2id={name: i for i, name in enumerate(names)},
+    )
+
+    def tokenize(batch: dict[str, list]) -> dict[str, Any]:
+        return tokenizer(batch[text_column], truncation=True, max_length=MAX_LENGTH)
+
+    def prepare(dataset: datasets.Dataset) -> datasets.Dataset:
+        tokenized = dataset.map(tokenize, batched=True, desc="tokenizing")
+        return tokenized if label_column == "label" else tokenized.rename_column(label_column, "label")
+
+    args = TrainingArguments(
+        output_dir=output_dir,
+        num_train_epochs=epochs,
+        max_steps=max_steps,
+        per_device_train_batch_size=batch_size,
+        per_device_eval_batch_size=batch_size * 4,
+        learning_rate=learning_rate,
+        seed=seed,
+        logging_steps=10,
+        save_strategy="no",
+        report_to=report_to,
+    )
+    if quality is None:
+        quality = DataQualityCallback(reference=eval_dataset, text_column=text_column)
+    trainer = Trainer(
+        model=classifier,
+        args=args,
+        train_dataset=prepare(train_dataset),
+        eval_dataset=prepare(eval_dataset) if eval_dataset is not None else None,
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=_accuracy_and_f1,
+        callbacks=[quality],
+    )
+    quality.set_trainer(trainer)
+    trainer.train()
+    metrics = trainer.evaluate() if eval_dataset is not None else {}
+    trainer.save_model()
+    trainer.save_state()
+    if metrics:
+        trainer.save_metrics("eval", metrics)
+    trainer.create_model_card()
+    quality.update_model_card(output_dir)
+    return trainer, metrics
