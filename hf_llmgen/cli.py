@@ -15,12 +15,16 @@ import datasets
 
 from .backends import make_backend
 from .builder import generation_summary
+from .callback import DataQualityCallback
 from .cards import dataset_card
 from .generation.settings import GenerationSettings
 from .metrics import EmbeddingCache, measure
+from .metrics.figure import plot_quality
 from .metrics.pairwise import METRICS
+from .metrics.report import label_names
 from .registration import BUILDER_NAME
 from .task import TaskSpecError, load_task, preset_names
+from .train import train_classifier
 
 
 def _flag_type(name: str) -> type:
@@ -56,8 +60,34 @@ def _parser() -> argparse.ArgumentParser:
     mea.add_argument("--text-column", default="text")
     mea.add_argument("--label-column", default="label", help="'' to skip the label metrics")
     mea.add_argument("--embedding-model", default=None, help="sentence-transformers name or folder")
+    mea.add_argument("--oracle", help="text-classification model (name or folder) to measure label accuracy with")
+    mea.add_argument("--label-map", type=_label_map, help="oracle labels to dataset labels: POS=positive,NEG=negative")
+    mea.add_argument("--figure", help="write a PNG here: embedding map beside the reference's, per-class bars")
     mea.add_argument("--output", help="write the metrics as JSON here too")
+
+    tra = commands.add_parser("train", help="fine-tune a classifier on a dataset with Trainer, evaluate on real data")
+    tra.add_argument("dataset", help="the training data (same kinds of path as measure)")
+    tra.add_argument("--output", required=True, help="folder for the model, its card and eval_results.json")
+    tra.add_argument("--eval", dest="eval_data", help="real labelled data to evaluate on (and measure similarity to)")
+    tra.add_argument("--model", help="model name or folder (default: packaged all-MiniLM-L6-v2 + a new head)")
+    tra.add_argument("--oracle", help="text-classification model for the data-quality label accuracy")
+    tra.add_argument("--epochs", type=float, default=3.0)
+    tra.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (overrides --epochs)")
+    tra.add_argument("--batch-size", type=int, default=16)
+    tra.add_argument("--learning-rate", type=float, default=5e-5)
+    tra.add_argument("--seed", type=int, default=0)
+    tra.add_argument("--text-column", default="text")
+    tra.add_argument("--label-column", default="label")
+    tra.add_argument("--report-to", default="none", help="Trainer integrations: tensorboard, wandb, ... or all")
     return parser
+
+
+def _label_map(value: str) -> dict[str, str]:
+    """'POS=positive,NEG=negative' -> {'POS': 'positive', 'NEG': 'negative'}."""
+    pairs = [item.split("=", 1) for item in value.split(",") if item]
+    if not all(len(pair) == 2 for pair in pairs):
+        raise argparse.ArgumentTypeError(f"--label-map: {value!r} is not ORACLE=DATASET pairs joined by commas.")
+    return dict(pairs)
 
 
 def generate_command(args: argparse.Namespace) -> dict[str, Any]:
@@ -113,11 +143,14 @@ def measure_command(args: argparse.Namespace) -> dict[str, Any]:
     """Measure a dataset, print a table, and write JSON when asked."""
     dataset = load_any(args.dataset)
     reference = load_any(args.reference) if args.reference else None
+    label_column = args.label_column or None
     cache = EmbeddingCache(args.embedding_model)
     result = measure(
-        dataset, reference, text_column=args.text_column, label_column=args.label_column or None,
-        metric=args.metric, embeddings=cache,
+        dataset, reference, text_column=args.text_column, label_column=label_column,
+        metric=args.metric, embeddings=cache, oracle=args.oracle, label_map=args.label_map,
     )
+    if args.figure:
+        _figure(args.figure, dataset, reference, result, cache, args.text_column, label_column)
     cache.close()
     for name, value in result.items():
         if not isinstance(value, dict):
@@ -128,11 +161,38 @@ def measure_command(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def _figure(path: str, dataset, reference, result, cache: EmbeddingCache, text_column: str, label_column) -> None:
+    """The measure figure, from the cached embeddings; reference points are coloured by label when it has them."""
+    labels = label_names(dataset, label_column)[0] if label_column else None
+    has_labels = reference is not None and label_column and label_column in reference.column_names
+    plot_quality(
+        path, cache.embed(dataset[text_column]), labels, result,
+        reference=cache.embed(reference[text_column]) if reference is not None else None,
+        reference_labels=label_names(reference, label_column)[0] if has_labels else None,
+    )
+
+
+def train_command(args: argparse.Namespace) -> dict[str, float]:
+    """Train on a dataset, with the data-quality callback on, and evaluate on real data when given."""
+    eval_dataset = load_any(args.eval_data) if args.eval_data else None
+    quality = DataQualityCallback(reference=eval_dataset, oracle=args.oracle, text_column=args.text_column)
+    _, metrics = train_classifier(
+        load_any(args.dataset), args.output, eval_dataset=eval_dataset, model=args.model,
+        text_column=args.text_column, label_column=args.label_column, epochs=args.epochs,
+        max_steps=args.max_steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        seed=args.seed, quality=quality, report_to=args.report_to,
+    )
+    return {"eval": metrics, "data": quality.metrics}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "measure":
             measure_command(args)
+            return 0
+        if args.command == "train":
+            print(json.dumps(train_command(args)["eval"]))
             return 0
         summary = generate_command(args)
     except (TaskSpecError, ValueError) as err:
