@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
+
+from record import machine, peak_rss_mib, write_result
 
 
 def build_requests(n: int, max_tokens: int):
@@ -78,7 +78,7 @@ def child(mode: str, n: int, max_tokens: int) -> None:
     start = time.perf_counter()
     texts, tokens = (run_direct if mode == "direct" else run_ours)(requests)
     seconds = time.perf_counter() - start
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mib = peak_rss_mib()
     print(json.dumps({"mode": mode, "seconds": seconds, "tokens": tokens, "peak_rss_mib": peak_mib, "texts": texts}))
 
 
@@ -121,12 +121,10 @@ def main() -> None:
         "repeats": args.repeats,
         "identical_outputs": runs["direct"][0]["texts"] == runs["ours"][0]["texts"],
         "overhead_percent": round(overhead, 2),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
         **summary,
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, "w", encoding="utf-8") as f:
-        json.dump(result, f, indent=2)
+    write_result(args.output, result)
     print(json.dumps(result, indent=2))
 
 

@@ -12,18 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
 import tempfile
 import time
 
 import datasets
+from record import machine, peak_rss_mib, write_result
 
 from hf_llmgen.metrics import EmbeddingCache, measure
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def timed(step, *args, **kwargs) -> tuple[object, float]:
@@ -56,13 +51,11 @@ def main() -> None:
     cache.close()
     record = {
         "benchmark": "measure() on real texts, embeddings apart from metrics",
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
         "data": args.data, "rows": len(dataset), "reference_rows": len(reference),
         "runs": runs, "peak_rss_mib": peak_rss_mib(),
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, "w", encoding="utf-8") as f:
-        json.dump(record, f, indent=2)
+    write_result(args.output, record)
     print(json.dumps(record, indent=2))
 
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
 import subprocess
 import sys
 import time
 
 import numpy as np
+from record import machine, peak_rss_mib, write_result
 
 
 def data(n: int, seed: int) -> np.ndarray:
@@ -41,7 +40,7 @@ def child(method: str, metric: str, n: int) -> None:
         cross = float(pairwise_distances(x, ref, metric=metric).mean())
         close = 1 - cross if metric == "cosine" else 1 / (1 + cross)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mib()
     inputs = (x.nbytes + ref.nbytes) / 2**20
     print(json.dumps({"remote_clique": diversity, "similarity": close, "seconds": seconds, "peak_rss_mib": peak,
                       "input_mib": inputs}))
@@ -83,12 +82,10 @@ def main() -> None:
             rows.append(row)
     result = {
         "benchmark": "remote-clique + similarity (reference set of min(n, 10k) rows), 384-dim float32",
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
         "rows": rows,
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    with open(args.output, "w", encoding="utf-8") as f:
-        json.dump(result, f, indent=2)
+    write_result(args.output, result)
 
 
 if __name__ == "__main__":
