@@ -15,7 +15,6 @@ import datasets
 
 from .backends import make_backend
 from .builder import generation_summary
-from .callback import DataQualityCallback
 from .cards import dataset_card
 from .generation.settings import GenerationSettings
 from .metrics import EmbeddingCache, measure
@@ -24,7 +23,6 @@ from .metrics.pairwise import METRICS
 from .metrics.report import label_names
 from .registration import BUILDER_NAME
 from .task import TaskSpecError, load_task, preset_names
-from .train import train_classifier
 
 
 def _flag_type(name: str) -> type:
@@ -174,6 +172,9 @@ def _figure(path: str, dataset, reference, result, cache: EmbeddingCache, text_c
 
 def train_command(args: argparse.Namespace) -> dict[str, float]:
     """Train on a dataset, with the data-quality callback on, and evaluate on real data when given."""
+    from .callback import DataQualityCallback  # imports torch: only for this command
+    from .train import train_classifier
+
     eval_dataset = load_any(args.eval_data) if args.eval_data else None
     quality = DataQualityCallback(reference=eval_dataset, oracle=args.oracle, text_column=args.text_column)
     _, metrics = train_classifier(

@@ -57,7 +57,10 @@ def plot_quality(
     with_bars = labels is not None and "per_class_similarity" in result
     figure, axes = plt.subplots(1, 2 if with_bars else 1, figsize=(14 if with_bars else 7, 6), squeeze=False)
     _draw_map(axes[0][0], projected, labels, shown, reference_labels, shown_reference)
-    axes[0][0].set_title(f"embeddings, PCA ({len(shown):,} of {len(vectors):,} rows shown)")
+    title = f"embeddings, PCA: {len(shown):,} of {len(vectors):,} rows"
+    if reference is not None:
+        title += f", {len(shown_reference):,} of {len(reference):,} reference rows"
+    axes[0][0].set_title(title, fontsize=10)
     if with_bars:
         _draw_bars(axes[0][1], class_bars(result))
     figure.tight_layout()
