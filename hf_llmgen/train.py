@@ -90,8 +90,12 @@ def train_classifier(
         TrainingArguments,
     )
 
-    if text_column not in train_dataset.column_names:
-        raise ValueError(f"text_column: the train set has no column {text_column!r}; name it with text_column=.")
+    for role, data in (("train", train_dataset), ("eval", eval_dataset)):
+        if data is not None and text_column not in data.column_names:
+            raise ValueError(
+                f"text_column: the {role} set has no column {text_column!r} (it has {data.column_names}); "
+                "name the right one with text_column=..."
+            )
     names = class_names(train_dataset, label_column)
     train_dataset = encode_labels(train_dataset, label_column, names)
     if eval_dataset is not None:
