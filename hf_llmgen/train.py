@@ -9,14 +9,14 @@ import numpy as np
 
 from .callback import DataQualityCallback
 from .metrics.embeddings import default_embedding_model
+from .metrics.report import require_column
 
 MAX_LENGTH = 128
 
 
 def class_names(dataset: datasets.Dataset, column: str) -> list[str]:
     """The label names: a ClassLabel's names, or the sorted distinct values of a string column."""
-    if column not in dataset.column_names:
-        raise ValueError(f"label_column: the dataset has no column {column!r} (it has {dataset.column_names}).")
+    require_column(dataset, column, "label_column")
     feature = dataset.features[column]
     if isinstance(feature, datasets.ClassLabel):
         return list(feature.names)
@@ -91,11 +91,8 @@ def train_classifier(
     )
 
     for role, data in (("train", train_dataset), ("eval", eval_dataset)):
-        if data is not None and text_column not in data.column_names:
-            raise ValueError(
-                f"text_column: the {role} set has no column {text_column!r} (it has {data.column_names}); "
-                "name the right one with text_column=..."
-            )
+        if data is not None:
+            require_column(data, text_column, "text_column", f"the {role} set")
     names = class_names(train_dataset, label_column)
     train_dataset = encode_labels(train_dataset, label_column, names)
     if eval_dataset is not None:

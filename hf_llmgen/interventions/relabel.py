@@ -95,8 +95,13 @@ class ProxyRelabeler:
         self.proxy = CalibratedClassifierCV(
             LinearSVC(max_iter=10000, random_state=0), method="sigmoid", cv=folds
         )
-        self.proxy.fit(self.embed(texts), [self.names.index(label) for label in labels])
+        self.proxy.fit(self.embed(texts), [self._index(label) for label in labels])
         return self
+
+    def _index(self, name: str) -> int:
+        if name not in self.names:
+            raise ValueError(f"{self.label_column}: {name!r} is not one of the labels {self.names}.")
+        return self.names.index(name)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Proxy probabilities (rows, classes), columns in the order of `names`."""
@@ -107,7 +112,7 @@ class ProxyRelabeler:
     def __call__(self, batch: dict[str, list]) -> dict[str, list]:
         values = batch[self.label_column]
         as_names = bool(values) and isinstance(values[0], str)
-        current = np.array([self.names.index(v) for v in values] if as_names else values, dtype=int)
+        current = np.array([self._index(v) for v in values] if as_names else values, dtype=int)
         scores = blend_scores(self.probabilities(batch[self.text_column]), current, self.weight)
         chosen = scores.argmax(axis=1)
         out = {

@@ -14,12 +14,17 @@ from .lexical import distinct_n, vocabulary_size
 from .similarity import similarity
 
 
-def _column(dataset: datasets.Dataset, column: str, role: str) -> list[Any]:
+def require_column(dataset: datasets.Dataset, column: str, option: str, which: str = "the dataset") -> None:
+    """Raise an error naming `option` and the columns there are when `dataset` lacks `column`."""
     if column not in dataset.column_names:
         raise ValueError(
-            f"{role}: the dataset has no column {column!r} (it has {dataset.column_names}); "
-            f"name the right one with {role}=..."
+            f"{option}: {which} has no column {column!r} (it has {dataset.column_names}); "
+            f"name the right one with {option}=..."
         )
+
+
+def _column(dataset: datasets.Dataset, column: str, option: str) -> list[Any]:
+    require_column(dataset, column, option)
     return dataset[column]
 
 
