@@ -1,5 +1,6 @@
-"""Human interventions as `datasets` transforms: label replacement."""
+"""Human interventions as `datasets` transforms: label replacement and out-of-scope filtering."""
 
-from .relabel import ProxyRelabeler
+from .relabel import OracleRelabeler, ProxyRelabeler, Relabeler
+from .scope import ScopeFilter
 
-__all__ = ["ProxyRelabeler"]
+__all__ = ["OracleRelabeler", "ProxyRelabeler", "Relabeler", "ScopeFilter"]

@@ -1,16 +1,20 @@
-"""Label replacement (the diversity paper's LR): a proxy classifier trained on a few human labels re-scores
-every row, and each row takes the label with the highest blend of "was prompted" and proxy confidence."""
+"""Label replacement (the diversity paper's LR) as batched `Dataset.map` functions, in three modes.
+
+proxy: a classifier trained on a few human labels re-scores every row, and each row takes the label with the
+highest blend of "was prompted" and proxy confidence. oracle: a text-classification model relabels every
+row. llm: the generator itself classifies every row (`hf_llmgen.interventions.llm`).
+"""
 
 from __future__ import annotations
 
-import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..metrics.embeddings import EmbeddingCache
+from ..metrics.accuracy import load_oracle, oracle_label_map, oracle_outputs
+from .proxy import EmbeddingHandle, calibrated_svm
 
 MIN_PER_CLASS = 2
 
@@ -37,13 +41,55 @@ def check_human_labels(labels: Sequence[str], names: Sequence[str]) -> dict[str,
     return {name: counts[name] for name in names}
 
 
-class ProxyRelabeler:
-    """A batched `Dataset.map` function that replaces labels, fitted on a few human-labelled texts.
+class Relabeler:
+    """A batched `Dataset.map` function that gives every row the label with the highest score.
+
+    Subclasses say how rows are scored (`scores`) and name their mode. The label column keeps its type
+    (ClassLabel ids or names). Adds `prompted_label` (when the dataset has none), `label_score` (the winning
+    score) and `relabelled_by` (the mode where the label changed, else "").
+    """
+
+    mode = ""
+
+    def __init__(self, names: Sequence[str], *, text_column: str = "text", label_column: str = "label") -> None:
+        self.names = list(names)
+        self.text_column = text_column
+        self.label_column = label_column
+
+    def scores(self, texts: Sequence[str], current: np.ndarray) -> np.ndarray:
+        """Scores (rows, classes), columns in the order of `names`; `current` holds each row's label index."""
+        raise NotImplementedError
+
+    def index(self, name: str) -> int:
+        if name not in self.names:
+            raise ValueError(f"{self.label_column}: {name!r} is not one of the labels {self.names}.")
+        return self.names.index(name)
+
+    def __call__(self, batch: dict[str, list]) -> dict[str, list]:
+        values = batch[self.label_column]
+        as_names = bool(values) and isinstance(values[0], str)
+        current = np.array([self.index(v) for v in values] if as_names else values, dtype=int)
+        scores = self.scores(batch[self.text_column], current)
+        chosen = scores.argmax(axis=1)
+        out = {
+            self.label_column: [self.names[i] for i in chosen] if as_names else chosen.tolist(),
+            "label_score": scores[np.arange(len(chosen)), chosen].tolist(),
+            "relabelled_by": [self.mode if new != old else "" for new, old in zip(chosen, current)],
+        }
+        if "prompted_label" not in batch:
+            out["prompted_label"] = list(values)
+        return out
+
+
+class ProxyRelabeler(Relabeler):
+    """Label replacement by a proxy fitted on a few human-labelled texts (the paper's method).
 
     The proxy is one-vs-rest linear SVMs (LinearSVC, max_iter=10000) on sentence embeddings, with
     sigmoid-calibrated probabilities. weight: how much the row's current (prompted) label counts (0.3).
-    Adds `prompted_label` (when the dataset has none), `label_score` and `relabelled_by` ("proxy" or "").
+    embedding_model / embedding_cache_path: the sentence-transformers model and the embedding cache file.
     """
+
+    mode = "proxy"
 
     def __init__(
         self,
@@ -57,51 +103,17 @@ class ProxyRelabeler:
     ) -> None:
         if not 0.0 <= weight <= 1.0:
             raise ValueError(f"weight: must lie in [0, 1], got {weight}.")
-        self.names = list(names)
+        super().__init__(names, text_column=text_column, label_column=label_column)
         self.weight = weight
-        self.text_column = text_column
-        self.label_column = label_column
-        self.embedding_model = embedding_model
-        self.embedding_cache_path = embedding_cache_path
+        self.embed = EmbeddingHandle(embedding_model, embedding_cache_path)
         self.proxy: Any = None
-        self._pid = os.getpid()
-        self._cache: EmbeddingCache | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickled (for datasets' fingerprint and num_proc) without the open embedding cache."""
-        return {**self.__dict__, "_cache": None}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        """In another process (a `num_proc` worker): one torch thread, since the workers share the cores and
-        torch's OpenMP pool does not survive a fork (a forked worker with more threads hangs)."""
-        self.__dict__.update(state)
-        if os.getpid() != self._pid:
-            import torch
-
-            torch.set_num_threads(1)
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if self._cache is None:
-            self._cache = EmbeddingCache(self.embedding_model, self.embedding_cache_path)
-        return self._cache.embed(list(texts))
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> ProxyRelabeler:
         """Train the proxy on human-labelled `texts` (labels given as names)."""
-        from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.svm import LinearSVC
-
         counts = check_human_labels(labels, self.names)
-        folds = min(3, min(counts.values()))
-        self.proxy = CalibratedClassifierCV(
-            LinearSVC(max_iter=10000, random_state=0), method="sigmoid", cv=folds
-        )
-        self.proxy.fit(self.embed(texts), [self._index(label) for label in labels])
+        self.proxy = calibrated_svm(min(counts.values()))
+        self.proxy.fit(self.embed(texts), [self.index(label) for label in labels])
         return self
-
-    def _index(self, name: str) -> int:
-        if name not in self.names:
-            raise ValueError(f"{self.label_column}: {name!r} is not one of the labels {self.names}.")
-        return self.names.index(name)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Proxy probabilities (rows, classes), columns in the order of `names`."""
@@ -109,17 +121,46 @@ class ProxyRelabeler:
             raise RuntimeError("ProxyRelabeler: call fit(texts, labels) with human labels first.")
         return self.proxy.predict_proba(self.embed(texts))
 
-    def __call__(self, batch: dict[str, list]) -> dict[str, list]:
-        values = batch[self.label_column]
-        as_names = bool(values) and isinstance(values[0], str)
-        current = np.array([self._index(v) for v in values] if as_names else values, dtype=int)
-        scores = blend_scores(self.probabilities(batch[self.text_column]), current, self.weight)
-        chosen = scores.argmax(axis=1)
-        out = {
-            self.label_column: [self.names[i] for i in chosen] if as_names else chosen.tolist(),
-            "label_score": scores[np.arange(len(chosen)), chosen].tolist(),
-            "relabelled_by": ["proxy" if new != old else "" for new, old in zip(chosen, current)],
-        }
-        if "prompted_label" not in batch:
-            out["prompted_label"] = list(values)
-        return out
+    def scores(self, texts: Sequence[str], current: np.ndarray) -> np.ndarray:
+        return blend_scores(self.probabilities(texts), current, self.weight)
+
+
+class OracleRelabeler(Relabeler):
+    """Label replacement by a text-classification model: every row takes the oracle's top label.
+
+    oracle: a model name or folder (loaded as a transformers pipeline on first use) or a pipeline.
+    label_map: oracle label -> dataset label, when their names differ (see `oracle_label_map`).
+    """
+
+    mode = "oracle"
+
+    def __init__(
+        self,
+        names: Sequence[str],
+        oracle: Any,
+        *,
+        label_map: Mapping[str, str] | None = None,
+        text_column: str = "text",
+        label_column: str = "label",
+        batch_size: int = 32,
+    ) -> None:
+        super().__init__(names, text_column=text_column, label_column=label_column)
+        self.oracle = oracle
+        self.label_map = dict(label_map) if label_map else None
+        self.batch_size = batch_size
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A loaded pipeline is pickled as its model's name or folder, which also fingerprints it."""
+        state = dict(self.__dict__)
+        if not isinstance(self.oracle, str):
+            state["oracle"] = self.oracle.model.name_or_path
+        return state
+
+    def scores(self, texts: Sequence[str], current: np.ndarray) -> np.ndarray:
+        self.oracle = load_oracle(self.oracle)
+        id2label = self.oracle.model.config.id2label
+        mapping = oracle_label_map([id2label[i] for i in sorted(id2label)], self.names, self.label_map)
+        scores = np.zeros((len(texts), len(self.names)))
+        for row, output in enumerate(oracle_outputs(self.oracle, texts, self.batch_size)):
+            scores[row, self.index(mapping[output["label"]])] = output["score"]
+        return scores

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from .embeddings import chunks
 
@@ -75,13 +75,15 @@ def load_oracle(oracle: Any, device: str | int | None = None) -> Any:
     return pipeline("text-classification", model=oracle, device=device)
 
 
-def oracle_predictions(oracle: Any, texts: Sequence[str], batch_size: int = 32) -> list[str]:
-    """The oracle pipeline's top label for each text, run in chunks so memory stays flat."""
-    predictions = []
+def oracle_outputs(oracle: Any, texts: Sequence[str], batch_size: int = 32) -> Iterator[dict[str, Any]]:
+    """The oracle pipeline's top label and score ({"label", "score"}) for each text, in chunks (flat memory)."""
     for chunk in chunks(texts, _ORACLE_CHUNK):
-        outputs = oracle(list(chunk), batch_size=batch_size, truncation=True)
-        predictions.extend(output["label"] for output in outputs)
-    return predictions
+        yield from oracle(list(chunk), batch_size=batch_size, truncation=True)
+
+
+def oracle_predictions(oracle: Any, texts: Sequence[str], batch_size: int = 32) -> list[str]:
+    """The oracle pipeline's top label for each text."""
+    return [output["label"] for output in oracle_outputs(oracle, texts, batch_size)]
 
 
 def label_accuracy(
