@@ -22,3 +22,17 @@ def write_result(path: str, result: dict) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)
+
+
+def mean_by(results: list[dict], keys: tuple[str, ...], values: tuple[str, ...]) -> list[dict]:
+    """Mean of each of `values` over the rows sharing `keys` that have it; `failed` counts those without
+    (a run that ended in an error)."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in results:
+        groups.setdefault(tuple(row[key] for key in keys), []).append(row)
+    summary = []
+    for group, rows in groups.items():
+        done = [row for row in rows if all(value in row for value in values)]
+        means = {f"mean_{value}": sum(row[value] for row in done) / len(done) if done else None for value in values}
+        summary.append({**dict(zip(keys, group)), "runs": len(done), "failed": len(rows) - len(done), **means})
+    return summary

@@ -44,9 +44,10 @@ def check_human_labels(labels: Sequence[str], names: Sequence[str]) -> dict[str,
 class Relabeler:
     """A batched `Dataset.map` function that gives every row the label with the highest score.
 
-    Subclasses say how rows are scored (`scores`) and name their mode. The label column keeps its type
-    (ClassLabel ids or names). Adds `prompted_label` (when the dataset has none), `label_score` (the winning
-    score) and `relabelled_by` (the mode where the label changed, else "").
+    Subclasses say how rows are scored (`scores`) and name their mode. A text in `human` (text -> label name)
+    takes that label, with score 1. The label column keeps its type (ClassLabel ids or names). Adds
+    `prompted_label` (when the dataset has none), `label_score` (the winning score) and `relabelled_by`
+    (where the label changed: the mode, or "human"; else "").
     """
 
     mode = ""
@@ -55,6 +56,7 @@ class Relabeler:
         self.names = list(names)
         self.text_column = text_column
         self.label_column = label_column
+        self.human: dict[str, str] = {}
 
     def scores(self, texts: Sequence[str], current: np.ndarray) -> np.ndarray:
         """Scores (rows, classes), columns in the order of `names`; `current` holds each row's label index."""
@@ -69,12 +71,19 @@ class Relabeler:
         values = batch[self.label_column]
         as_names = bool(values) and isinstance(values[0], str)
         current = np.array([self.index(v) for v in values] if as_names else values, dtype=int)
-        scores = self.scores(batch[self.text_column], current)
+        texts = batch[self.text_column]
+        scores = self.scores(texts, current)
         chosen = scores.argmax(axis=1)
+        by = np.where(chosen != current, self.mode, "").astype(object)
+        for row, text in enumerate(texts):
+            if text in self.human:
+                chosen[row] = self.index(self.human[text])
+                scores[row, chosen[row]] = 1.0
+                by[row] = "human" if chosen[row] != current[row] else ""
         out = {
             self.label_column: [self.names[i] for i in chosen] if as_names else chosen.tolist(),
             "label_score": scores[np.arange(len(chosen)), chosen].tolist(),
-            "relabelled_by": [self.mode if new != old else "" for new, old in zip(chosen, current)],
+            "relabelled_by": by.tolist(),
         }
         if "prompted_label" not in batch:
             out["prompted_label"] = list(values)
@@ -109,8 +118,9 @@ class ProxyRelabeler(Relabeler):
         self.proxy: Any = None
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> ProxyRelabeler:
-        """Train the proxy on human-labelled `texts` (labels given as names)."""
+        """Train the proxy on human-labelled `texts` (labels given as names); those texts keep their label."""
         counts = check_human_labels(labels, self.names)
+        self.human = dict(zip(texts, labels))
         self.proxy = calibrated_svm(min(counts.values()))
         self.proxy.fit(self.embed(texts), [self.index(label) for label in labels])
         return self

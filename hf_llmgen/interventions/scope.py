@@ -18,7 +18,8 @@ class ScopeFilter:
     """Keeps rows whose in-scope probability is at least `threshold`.
 
     The proxy is a binary LinearSVC on sentence embeddings, classes weighted by frequency (out-of-scope
-    marks are usually few), with sigmoid-calibrated probabilities.
+    marks are usually few), with sigmoid-calibrated probabilities. A text a person marked keeps its mark
+    (probability 1 or 0).
     """
 
     def __init__(
@@ -35,9 +36,12 @@ class ScopeFilter:
         self.text_column = text_column
         self.embed = EmbeddingHandle(embedding_model, embedding_cache_path)
         self.proxy: Any = None
+        self.marks: dict[str, bool] = {}
 
     def fit(self, texts: Sequence[str], in_scope: Sequence[bool]) -> ScopeFilter:
         """Train on human marks: True where a text fits the task, False where it is out of scope."""
+        if len(texts) != len(in_scope):
+            raise ValueError(f"in_scope: one mark per text needed, got {len(in_scope)} for {len(texts)} texts.")
         inside = sum(bool(mark) for mark in in_scope)
         outside = len(in_scope) - inside
         if min(inside, outside) < MIN_PER_SIDE:
@@ -47,12 +51,17 @@ class ScopeFilter:
             )
         self.proxy = calibrated_svm(min(inside, outside), balanced=True)
         self.proxy.fit(self.embed(texts), [bool(mark) for mark in in_scope])
+        self.marks = {text: bool(mark) for text, mark in zip(texts, in_scope)}
         return self
 
     def in_scope_probability(self, texts: Sequence[str]) -> np.ndarray:
         if self.proxy is None:
             raise RuntimeError("ScopeFilter: call fit(texts, in_scope) with human marks first.")
-        return self.proxy.predict_proba(self.embed(texts))[:, list(self.proxy.classes_).index(True)]
+        probability = self.proxy.predict_proba(self.embed(texts))[:, list(self.proxy.classes_).index(True)]
+        for row, text in enumerate(texts):
+            if text in self.marks:
+                probability[row] = float(self.marks[text])
+        return probability
 
     def __call__(self, batch: dict[str, list]) -> list[bool]:
         return (self.in_scope_probability(batch[self.text_column]) >= self.threshold).tolist()
