@@ -20,7 +20,15 @@ from .generation.settings import GenerationSettings
 from .metrics import EmbeddingCache, measure
 from .metrics.figure import plot_quality
 from .metrics.pairwise import METRICS
-from .metrics.report import label_names
+from .interventions import LLMJudge, LLMRelabeler, LLMScopeFilter, OracleRelabeler, ProxyRelabeler, ScopeFilter
+from .interventions.annotate import Annotation, make_server
+from .interventions.labelling import (
+    LABELS_FILE, LabelsFile, check_mark, export_sample, human_labels, labels_path, read_import, sample_rows,
+    scope_marks,
+)
+from .interventions.relabel import check_human_labels
+from .interventions.selection import STRATEGIES
+from .metrics.report import class_names, label_names, require_column
 from .registration import BUILDER_NAME
 from .task import TaskSpecError, load_task, preset_names
 
@@ -77,7 +85,45 @@ def _parser() -> argparse.ArgumentParser:
     tra.add_argument("--text-column", default="text")
     tra.add_argument("--label-column", default="label")
     tra.add_argument("--report-to", default="none", help="Trainer integrations: tensorboard, wandb, ... or all")
+    ann = commands.add_parser("annotate", help="serve a local page to label a sample of rows (or export/import it)")
+    ann.add_argument("dataset", help="the dataset to label (same kinds of path as measure)")
+    ann.add_argument("--n", type=int, default=90, help="rows to label")
+    ann.add_argument("--strategy", choices=STRATEGIES, default="diverse", help="how the rows are chosen")
+    ann.add_argument("--seed", type=int, default=0)
+    ann.add_argument("--export", help="write the sample to this .csv/.jsonl for labelling elsewhere, serve nothing")
+    ann.add_argument("--import", dest="import_file", help="read labels from a filled-in export, serve nothing")
+    ann.add_argument("--host", default="127.0.0.1")
+    ann.add_argument("--port", type=int, default=8765, help="0 = any free port")
+    _add_intervention_flags(ann)
+
+    rel = commands.add_parser("relabel", help="replace labels using the human labels (label replacement)")
+    rel.add_argument("dataset")
+    rel.add_argument("--output", required=True, help="folder to write the relabelled dataset and a summary into")
+    rel.add_argument("--mode", choices=("proxy", "oracle", "llm"), default="proxy")
+    rel.add_argument("--weight", type=float, default=0.3, help="proxy mode: weight of the prompted label")
+    rel.add_argument("--oracle", help="oracle mode: text-classification model name or folder")
+    rel.add_argument("--label-map", type=_label_map, help="oracle mode: ORACLE=DATASET label pairs")
+    rel.add_argument("--backend", default="local", help="llm mode: 'local' or 'transformers'")
+    rel.add_argument("--model", help="llm mode: the model (default: the embedded SmolLM2)")
+    _add_intervention_flags(rel)
+
+    fil = commands.add_parser("filter", help="remove out-of-scope rows using the human marks; keep them aside")
+    fil.add_argument("dataset")
+    fil.add_argument("--output", required=True, help="folder for train/ (kept), removed/ and a summary")
+    fil.add_argument("--threshold", type=float, default=0.5, help="keep rows whose in-scope probability is >= this")
+    fil.add_argument("--judge", choices=("proxy", "llm"), default="proxy",
+                     help="proxy: trained on the human marks; llm: the generator says whether each row fits a label")
+    fil.add_argument("--backend", default="local", help="llm judge: 'local' or 'transformers'")
+    fil.add_argument("--model", help="llm judge: the model (default: the embedded SmolLM2)")
+    _add_intervention_flags(fil)
     return parser
+
+
+def _add_intervention_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--labels", help=f"the human labels file (default: {LABELS_FILE} beside the dataset)")
+    parser.add_argument("--text-column", default="text")
+    parser.add_argument("--label-column", default="label")
+    parser.add_argument("--embedding-model", default=None, help="sentence-transformers name or folder")
 
 
 def _label_map(value: str) -> dict[str, str]:
@@ -116,13 +162,23 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
     model_id = make_backend(builder.config).model_id
     card = dataset_card(task, builder.config, task_argument, model_id, summary)
     card.save(os.path.join(args.output, "README.md"))
-    with open(os.path.join(args.output, "generation_summary.json"), "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=2)
+    _write_json(os.path.join(args.output, "generation_summary.json"), summary)
     return summary
 
 
 def load_any(path: str) -> datasets.Dataset:
     """A dataset from a generate --output folder, a save_to_disk folder, or a jsonl/json/csv/parquet file."""
+    try:
+        return _load(path)
+    except IndexError as err:  # datasets cannot load a saved dataset of no rows
+        raise ValueError(f"dataset: {path} holds no rows; give a dataset with rows.") from err
+    except ValueError as err:
+        if "corresponds to no data" in str(err):  # a data file of no rows
+            raise ValueError(f"dataset: {path} holds no rows; give a dataset with rows.") from err
+        raise
+
+
+def _load(path: str) -> datasets.Dataset:
     if os.path.isdir(path):
         for inner in (path, os.path.join(path, "train")):
             if os.path.exists(os.path.join(inner, "state.json")):
@@ -154,8 +210,7 @@ def measure_command(args: argparse.Namespace) -> dict[str, Any]:
         if not isinstance(value, dict):
             print(f"{name:32} {value:.4f}" if isinstance(value, float) else f"{name:32} {value}")
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            json.dump(result, f, indent=2)
+        _write_json(args.output, result)
     return result
 
 
@@ -186,6 +241,104 @@ def train_command(args: argparse.Namespace) -> dict[str, float]:
     return {"eval": metrics, "data": quality.metrics}
 
 
+def annotate_command(args: argparse.Namespace) -> Annotation | None:
+    """Import labels, export the sample, or serve the labelling page until Ctrl-C."""
+    dataset = load_any(args.dataset)
+    names = class_names(dataset, args.label_column)
+    labels = LabelsFile(args.labels or labels_path(args.dataset))
+    if args.import_file:
+        marks = read_import(args.import_file)
+        for mark in marks:
+            check_mark(mark, dataset, names, args.text_column)
+        for mark in marks:
+            labels.add(mark)
+        print(f"imported {len(marks)} marks into {labels.path}")
+        return None
+    sample = sample_rows(dataset, args.n, strategy=args.strategy, seed=args.seed, text_column=args.text_column,
+                         embedding_model=args.embedding_model)
+    marks = labels.read()
+    rows = sample + sorted(set(marks) - set(sample))  # rows marked earlier stay on the page
+    if args.export:
+        export_sample(args.export, dataset, rows, marks, args.text_column, args.label_column)
+        print(f"wrote {len(rows)} rows to {args.export}; fill in human_label or out_of_scope, then --import it")
+        return None
+    annotation = Annotation(dataset, rows, names, labels, title=os.path.basename(os.path.normpath(args.dataset)),
+                            text_column=args.text_column, label_column=args.label_column)
+    server = make_server(annotation, args.host, args.port)
+    host, port = server.server_address[:2]
+    print(f"labelling {len(rows)} rows at http://{host}:{port}/ ; marks go to {labels.path}. Ctrl-C to stop.")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return annotation
+
+
+def _marks(args: argparse.Namespace) -> dict:
+    path = args.labels or labels_path(args.dataset)
+    marks = LabelsFile(path).read()
+    if not marks:
+        raise ValueError(f"labels: no human labels in {path}; run `hf-llmgen annotate {args.dataset}` first, "
+                         "or pass --labels FILE.")
+    return marks
+
+
+def relabel_command(args: argparse.Namespace) -> dict[str, Any]:
+    """Relabel with the chosen mode (human labels always win), save the dataset and a summary."""
+    dataset = load_any(args.dataset)
+    names = class_names(dataset, args.label_column)
+    columns = {"text_column": args.text_column, "label_column": args.label_column}
+    texts, labels = human_labels(_marks(args).values())
+    if args.mode == "proxy":
+        relabeler = ProxyRelabeler(names, weight=args.weight, embedding_model=args.embedding_model, **columns)
+        relabeler.fit(texts, labels)
+    else:
+        check_human_labels(labels, names, min_per_class=0)
+        if args.mode == "oracle":
+            if not args.oracle:
+                raise ValueError("--oracle: oracle mode needs a text-classification model name or folder.")
+            relabeler = OracleRelabeler(names, args.oracle, label_map=args.label_map, **columns)
+        else:
+            relabeler = LLMRelabeler(names, judge=LLMJudge(args.backend, args.model), **columns)
+        relabeler.human = dict(zip(texts, labels))
+    relabelled = dataset.map(relabeler, batched=True, desc=f"relabel ({args.mode})")
+    relabelled.save_to_disk(os.path.join(args.output, "train"))
+    summary = {"mode": args.mode, "rows": len(relabelled), "human_labels": len(texts),
+               "changed": dict(Counter(by for by in relabelled["relabelled_by"] if by))}
+    _write_json(os.path.join(args.output, "relabel_summary.json"), summary)
+    return summary
+
+
+def filter_command(args: argparse.Namespace) -> dict[str, Any]:
+    """Split the dataset into kept and removed rows (by the human scope marks, or the LLM's answers); save
+    both and a summary."""
+    dataset = load_any(args.dataset)
+    require_column(dataset, args.text_column, "--text-column")
+    if args.judge == "llm":
+        names = class_names(dataset, args.label_column)
+        scope = LLMScopeFilter(names, judge=LLMJudge(args.backend, args.model), text_column=args.text_column)
+        summary = {"judge": "llm"}
+    else:
+        texts, in_scope = scope_marks(_marks(args).values())
+        scope = ScopeFilter(threshold=args.threshold, text_column=args.text_column,
+                            embedding_model=args.embedding_model).fit(texts, in_scope)
+        summary = {"judge": "proxy", "marks": len(texts), "marked_out_of_scope": in_scope.count(False)}
+    parts = scope.split(dataset)
+    parts["kept"].save_to_disk(os.path.join(args.output, "train"))
+    parts["removed"].save_to_disk(os.path.join(args.output, "removed"))
+    summary.update(rows=len(dataset), kept=len(parts["kept"]), removed=len(parts["removed"]))
+    _write_json(os.path.join(args.output, "filter_summary.json"), summary)
+    return summary
+
+
+def _write_json(path: str, data: dict[str, Any]) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -194,6 +347,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "train":
             print(json.dumps(train_command(args)["eval"]))
+            return 0
+        if args.command == "annotate":
+            annotate_command(args)
+            return 0
+        if args.command in ("relabel", "filter"):
+            command = relabel_command if args.command == "relabel" else filter_command
+            print(json.dumps(command(args)))
             return 0
         summary = generate_command(args)
     except (TaskSpecError, ValueError) as err:

@@ -9,23 +9,9 @@ import numpy as np
 
 from .callback import DataQualityCallback
 from .metrics.embeddings import default_embedding_model
-from .metrics.report import require_column
+from .metrics.report import class_names, require_column
 
 MAX_LENGTH = 128
-
-
-def class_names(dataset: datasets.Dataset, column: str) -> list[str]:
-    """The label names: a ClassLabel's names, or the sorted distinct values of a string column."""
-    require_column(dataset, column, "label_column")
-    feature = dataset.features[column]
-    if isinstance(feature, datasets.ClassLabel):
-        return list(feature.names)
-    if feature != datasets.Value("string"):
-        raise ValueError(
-            f"label_column: {column!r} holds {feature}, not label names; cast it to a ClassLabel "
-            "(dataset.cast_column(column, datasets.ClassLabel(names=[...]))) so labels have names."
-        )
-    return sorted(dataset.unique(column))
 
 
 def encode_labels(dataset: datasets.Dataset, column: str, names: Sequence[str]) -> datasets.Dataset:

@@ -15,6 +15,7 @@ from transformers import pipeline
 
 from hf_llmgen.callback import CARD_KEY, DataQualityCallback
 from hf_llmgen.evaluate_modules import NAMES, module_path
+from hf_llmgen.interventions import OracleRelabeler
 from hf_llmgen.metrics import (
     EmbeddingCache,
     average_pairwise_similarity,
@@ -139,3 +140,25 @@ def test_train_and_measure_commands(tmp_path):
     assert json.loads((tmp_path / "quality.json").read_text())["label_accuracy"] == pytest.approx(eval_accuracy)
     image = matplotlib.image.imread(str(tmp_path / "quality.png"))
     assert image.shape[0] >= 400 and image.shape[1] >= 1000 and image.std() > 0.05
+
+
+def test_oracle_relabeling_gives_every_row_the_oracles_label_and_keeps_human_labels(trained):
+    *_, folder, _ = trained
+    rows = _rows("banking77")
+    names = sorted({r["label"] for r in rows})
+    shifted = [names[(names.index(r["label"]) + 1) % len(names)] for r in rows]  # every label wrong
+    data = datasets.Dataset.from_dict({"text": [r["text"] for r in rows], "label": shifted})
+    relabeler = OracleRelabeler(names, str(folder), batch_size=8)
+    relabeler.human = {rows[0]["text"]: "top_up_failed"}
+    relabelled = data.map(relabeler, batched=True, batch_size=16)
+    predicted = pipeline("text-classification", model=str(folder))(list(data["text"]))
+    assert list(relabelled["label"][1:]) == [p["label"] for p in predicted[1:]]
+    assert relabelled["label_score"][1:] == pytest.approx([p["score"] for p in predicted[1:]])
+    assert relabelled[0]["label"] == "top_up_failed" and relabelled[0]["label_score"] == 1.0
+    assert list(relabelled["prompted_label"]) == shifted
+    for row in relabelled:
+        assert row["relabelled_by"] == ("" if row["label"] == row["prompted_label"] else
+                                        "human" if row["text"] == rows[0]["text"] else "oracle")
+    again = data.map(OracleRelabeler(names, str(folder), batch_size=8), batched=True, batch_size=16)
+    assert again._fingerprint == data.map(OracleRelabeler(names, str(folder), batch_size=8), batched=True,
+                                          batch_size=16)._fingerprint

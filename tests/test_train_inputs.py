@@ -5,7 +5,8 @@ import pytest
 from transformers import TrainerControl, TrainerState, TrainingArguments
 
 from hf_llmgen.callback import DataQualityCallback
-from hf_llmgen.train import class_names, encode_labels, train_classifier
+from hf_llmgen.metrics.report import class_names
+from hf_llmgen.train import encode_labels, train_classifier
 
 
 def test_integer_labels_without_names_must_be_cast():

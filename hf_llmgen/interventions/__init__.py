@@ -1,6 +1,10 @@
-"""Human interventions as `datasets` transforms: label replacement and out-of-scope filtering."""
+"""Human interventions as `datasets` transforms: label replacement and out-of-scope filtering, and the
+human loop that supplies their labels."""
 
+from .llm import LLMJudge, LLMRelabeler, LLMScopeFilter
 from .relabel import OracleRelabeler, ProxyRelabeler, Relabeler
 from .scope import ScopeFilter
+from .selection import choose_rows
 
-__all__ = ["OracleRelabeler", "ProxyRelabeler", "Relabeler", "ScopeFilter"]
+__all__ = ["LLMJudge", "LLMRelabeler", "LLMScopeFilter", "OracleRelabeler", "ProxyRelabeler", "Relabeler",
+           "ScopeFilter", "choose_rows"]

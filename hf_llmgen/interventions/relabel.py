@@ -26,16 +26,16 @@ def blend_scores(probabilities: np.ndarray, current: np.ndarray, weight: float) 
     return weight * prompted + (1.0 - weight) * probabilities
 
 
-def check_human_labels(labels: Sequence[str], names: Sequence[str]) -> dict[str, int]:
-    """Counts per label; raises when a label is unknown or a class has fewer than MIN_PER_CLASS rows."""
+def check_human_labels(labels: Sequence[str], names: Sequence[str], min_per_class: int = MIN_PER_CLASS) -> dict[str, int]:
+    """Counts per label; raises when a label is unknown or a class has fewer than `min_per_class` rows."""
     counts = Counter(labels)
     unknown = sorted(set(counts) - set(names))
     if unknown:
         raise ValueError(f"human labels: {unknown} are not dataset labels; use names from {list(names)}.")
-    short = {name: counts[name] for name in names if counts[name] < MIN_PER_CLASS}
+    short = {name: counts[name] for name in names if counts[name] < min_per_class}
     if short:
         raise ValueError(
-            f"human labels: every class needs at least {MIN_PER_CLASS} labelled rows; these have fewer: {short}. "
+            f"human labels: every class needs at least {min_per_class} labelled rows; these have fewer: {short}. "
             "Label more rows of them."
         )
     return {name: counts[name] for name in names}
@@ -119,6 +119,8 @@ class ProxyRelabeler(Relabeler):
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> ProxyRelabeler:
         """Train the proxy on human-labelled `texts` (labels given as names); those texts keep their label."""
+        if len(texts) != len(labels):
+            raise ValueError(f"labels: one label per text needed, got {len(labels)} for {len(texts)} texts.")
         counts = check_human_labels(labels, self.names)
         self.human = dict(zip(texts, labels))
         self.proxy = calibrated_svm(min(counts.values()))

@@ -3,7 +3,7 @@ keeps the rows that fit the task, as a batched `Dataset.filter` function; `split
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import datasets
@@ -72,9 +72,16 @@ class ScopeFilter:
 
     def split(self, dataset: datasets.Dataset, **map_kwargs: Any) -> datasets.DatasetDict:
         """`kept` and `removed` rows, each with its `scope_score`; map_kwargs go to `Dataset.map`."""
-        scored = dataset.map(self.score, batched=True, **map_kwargs)
-        threshold = self.threshold
-        return datasets.DatasetDict(
-            kept=scored.filter(lambda s: [v >= threshold for v in s], input_columns="scope_score", batched=True),
-            removed=scored.filter(lambda s: [v < threshold for v in s], input_columns="scope_score", batched=True),
-        )
+        return split_by_score(dataset, self.score, self.threshold, **map_kwargs)
+
+
+def split_by_score(
+    dataset: datasets.Dataset, score: Callable[[dict[str, list]], dict[str, list]], threshold: float, **map_kwargs: Any
+) -> datasets.DatasetDict:
+    """Rows whose `scope_score` (added by the batched map function `score`) is at least `threshold` are
+    `kept`, the others `removed`; both keep the score."""
+    scored = dataset.map(score, batched=True, **map_kwargs)
+    return datasets.DatasetDict(
+        kept=scored.filter(lambda s: [v >= threshold for v in s], input_columns="scope_score", batched=True),
+        removed=scored.filter(lambda s: [v < threshold for v in s], input_columns="scope_score", batched=True),
+    )

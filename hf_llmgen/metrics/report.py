@@ -37,6 +37,20 @@ def label_names(dataset: datasets.Dataset, column: str) -> tuple[list[str], list
     return [str(v) for v in values], None
 
 
+def class_names(dataset: datasets.Dataset, column: str) -> list[str]:
+    """The label names: a ClassLabel's names, or the sorted distinct values of a string column."""
+    require_column(dataset, column, "label_column")
+    feature = dataset.features[column]
+    if isinstance(feature, datasets.ClassLabel):
+        return list(feature.names)
+    if feature != datasets.Value("string"):
+        raise ValueError(
+            f"label_column: {column!r} holds {feature}, not label names; cast it to a ClassLabel "
+            "(dataset.cast_column(column, datasets.ClassLabel(names=[...]))) so labels have names."
+        )
+    return sorted(dataset.unique(column))
+
+
 def flatten(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
     """Nested metrics as one level of numbers, keys joined by '/': {'a': {'b': 1}} -> {'a/b': 1}."""
     flat: dict[str, float] = {}

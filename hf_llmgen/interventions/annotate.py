@@ -1,0 +1,101 @@
+"""The labelling page: a local web server showing the sample rows one at a time, saving every mark at once
+to the labels file (so closing the page loses nothing)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import Any
+
+import datasets
+
+from .labelling import LabelsFile, Mark, check_mark
+
+
+class Annotation:
+    """What the page works on: the dataset, the sample rows, the label names and the labels file."""
+
+    def __init__(
+        self, dataset: datasets.Dataset, rows: Sequence[int], names: Sequence[str], labels: LabelsFile, *,
+        title: str = "", text_column: str = "text", label_column: str | None = "label",
+    ) -> None:
+        self.dataset = dataset
+        self.rows = list(rows)
+        self.names = list(names)
+        self.labels = labels
+        self.title = title
+        self.text_column = text_column
+        self.label_column = label_column if label_column in dataset.column_names else None
+        self._lock = threading.Lock()
+
+    def state(self) -> dict[str, Any]:
+        """The page's data: label names and every sample row with its dataset label and current mark."""
+        marks = self.labels.read()
+        sample = self.dataset.select(self.rows)
+        texts = sample[self.text_column]
+        labels = sample[self.label_column] if self.label_column else [None] * len(self.rows)
+        feature = self.dataset.features.get(self.label_column) if self.label_column else None
+        items = []
+        for row, text, label in zip(self.rows, texts, labels):
+            mark = marks.get(row)
+            items.append({
+                "row": row, "text": text,
+                "label": feature.int2str(label) if isinstance(feature, datasets.ClassLabel) else label,
+                "human_label": mark.label if mark else None, "out_of_scope": bool(mark and mark.out_of_scope),
+            })
+        return {"dataset": self.title, "labels": self.names, "items": items}
+
+    def mark(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Check and save one mark from the page; returns how many sample rows are marked."""
+        row = payload.get("row")
+        if row not in self.rows:
+            raise ValueError(f"row: {row!r} is not one of the rows to label.")
+        mark = Mark(row, self.dataset[row][self.text_column], payload.get("label"), bool(payload.get("out_of_scope")))
+        check_mark(mark, self.dataset, self.names, self.text_column)
+        with self._lock:
+            self.labels.add(mark)
+            marks = self.labels.read()
+        return {"marked": sum(row in marks for row in self.rows)}
+
+
+def make_server(annotation: Annotation, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+    """An HTTP server for the page (port 0: any free port; `server.server_address` says which)."""
+    page = resources.files("hf_llmgen.interventions").joinpath("annotate.html").read_bytes()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path in ("/", "/index.html"):
+                self._send(200, page, "text/html; charset=utf-8")
+            elif self.path == "/api/state":
+                self._json(200, annotation.state())
+            else:
+                self._json(404, {"error": f"no page {self.path}"})
+
+        def do_POST(self) -> None:
+            if self.path != "/api/mark":
+                self._json(404, {"error": f"no page {self.path}"})
+                return
+            try:
+                payload = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                self._json(200, annotation.mark(payload))
+            except (ValueError, TypeError, AttributeError) as err:
+                self._json(400, {"error": str(err)})
+
+        def _json(self, status: int, body: dict[str, Any]) -> None:
+            self._send(status, json.dumps(body).encode("utf-8"), "application/json")
+
+        def _send(self, status: int, body: bytes, kind: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the page's requests are not worth a line each."""
+
+    return ThreadingHTTPServer((host, port), Handler)
