@@ -241,7 +241,7 @@ def train_command(args: argparse.Namespace) -> dict[str, float]:
     return {"eval": metrics, "data": quality.metrics}
 
 
-def annotate_command(args: argparse.Namespace) -> Annotation | None:
+def annotate_command(args: argparse.Namespace) -> None:
     """Import labels, export the sample, or serve the labelling page until Ctrl-C."""
     dataset = load_any(args.dataset)
     names = class_names(dataset, args.label_column)
@@ -253,7 +253,7 @@ def annotate_command(args: argparse.Namespace) -> Annotation | None:
         for mark in marks:
             labels.add(mark)
         print(f"imported {len(marks)} marks into {labels.path}")
-        return None
+        return
     sample = sample_rows(dataset, args.n, strategy=args.strategy, seed=args.seed, text_column=args.text_column,
                          embedding_model=args.embedding_model)
     marks = labels.read()
@@ -261,7 +261,7 @@ def annotate_command(args: argparse.Namespace) -> Annotation | None:
     if args.export:
         export_sample(args.export, dataset, rows, marks, args.text_column, args.label_column)
         print(f"wrote {len(rows)} rows to {args.export}; fill in human_label or out_of_scope, then --import it")
-        return None
+        return
     annotation = Annotation(dataset, rows, names, labels, title=os.path.basename(os.path.normpath(args.dataset)),
                             text_column=args.text_column, label_column=args.label_column)
     server = make_server(annotation, args.host, args.port)
@@ -273,32 +273,33 @@ def annotate_command(args: argparse.Namespace) -> Annotation | None:
         pass
     finally:
         server.server_close()
-    return annotation
 
 
-def _marks(args: argparse.Namespace) -> dict:
+def _marks(args: argparse.Namespace, required: bool = True) -> dict:
+    """The human marks for the dataset; an error saying how to make them when `required` and there are none."""
     path = args.labels or labels_path(args.dataset)
     marks = LabelsFile(path).read()
-    if not marks:
+    if required and not marks:
         raise ValueError(f"labels: no human labels in {path}; run `hf-llmgen annotate {args.dataset}` first, "
                          "or pass --labels FILE.")
     return marks
 
 
 def relabel_command(args: argparse.Namespace) -> dict[str, Any]:
-    """Relabel with the chosen mode (human labels always win), save the dataset and a summary."""
+    """Relabel with the chosen mode (human labels, needed for proxy mode, always win); save the dataset and
+    a summary."""
+    if args.mode == "oracle" and not args.oracle:
+        raise ValueError("--oracle: oracle mode needs a text-classification model name or folder.")
     dataset = load_any(args.dataset)
     names = class_names(dataset, args.label_column)
     columns = {"text_column": args.text_column, "label_column": args.label_column}
-    texts, labels = human_labels(_marks(args).values())
+    texts, labels = human_labels(_marks(args, required=args.mode == "proxy").values())
     if args.mode == "proxy":
         relabeler = ProxyRelabeler(names, weight=args.weight, embedding_model=args.embedding_model, **columns)
         relabeler.fit(texts, labels)
     else:
         check_human_labels(labels, names, min_per_class=0)
         if args.mode == "oracle":
-            if not args.oracle:
-                raise ValueError("--oracle: oracle mode needs a text-classification model name or folder.")
             relabeler = OracleRelabeler(names, args.oracle, label_map=args.label_map, **columns)
         else:
             relabeler = LLMRelabeler(names, judge=LLMJudge(args.backend, args.model), **columns)

@@ -106,6 +106,8 @@ def test_bad_human_input_gets_named_errors_before_any_model(saved, tmp_path, cap
     unlabelled.write_text(json.dumps({"text": row0, "label": "card_arrival"}) + "\n")
     assert main(["relabel", str(unlabelled), "--output", str(tmp_path / "out")]) == 2
     assert "no human labels" in capsys.readouterr().err
+    assert main(["relabel", folder, "--mode", "oracle", "--output", str(tmp_path / "out")]) == 2
+    assert "--oracle: oracle mode needs" in capsys.readouterr().err
 
 
 def test_filter_with_the_llm_judge_needs_no_marks_and_keeps_every_row_somewhere(tmp_path, capsys):
@@ -119,3 +121,15 @@ def test_filter_with_the_llm_judge_needs_no_marks_and_keeps_every_row_somewhere(
     assert summary == {"judge": "llm", "rows": len(rows), "kept": len(kept), "removed": len(removed)}
     assert sorted(list(kept["text"]) + list(removed["text"])) == sorted(r["text"] for r in rows)
     assert set(kept["scope_score"]) <= {1.0} and set(removed["scope_score"]) <= {0.0}
+
+
+def test_relabel_in_llm_mode_needs_no_human_labels(tmp_path, capsys):
+    rows = _rows("banking77_train_sample.jsonl")[::105]
+    data = tmp_path / "few.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["relabel", str(data), "--mode", "llm", "--output", str(tmp_path / "out")]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    relabelled = load_any(str(tmp_path / "out"))
+    assert summary["mode"] == "llm" and summary["human_labels"] == 0 and summary["rows"] == len(rows)
+    assert summary["changed"].get("llm", 0) == sum(1 for by in relabelled["relabelled_by"] if by == "llm")
+    assert list(relabelled["prompted_label"]) == [r["label"] for r in rows] and all(relabelled["llm_answer"])

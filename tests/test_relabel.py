@@ -4,16 +4,19 @@ import numpy as np
 import pytest
 
 from hf_llmgen.interventions import ProxyRelabeler
-from hf_llmgen.interventions.relabel import blend_scores, check_human_labels
+from hf_llmgen.interventions.relabel import blend_scores, check_human_labels, one_hot
 
 
 def test_blend_weights_the_current_label_against_the_proxy():
     probabilities = np.array([[0.6, 0.4], [0.2, 0.8]])
-    scores = blend_scores(probabilities, np.array([1, 1]), weight=0.3)
+    scores = blend_scores(probabilities, one_hot(np.array([1, 1]), 2), weight=0.3)
     assert scores == pytest.approx(np.array([[0.42, 0.58], [0.14, 0.86]]))
     # row 0: the proxy prefers class 0 (0.6) but not by enough to overturn the prompted label at w=0.3
     assert scores.argmax(axis=1).tolist() == [1, 1]
-    assert blend_scores(np.array([[0.9, 0.1]]), np.array([1]), weight=0.3).argmax() == 0
+    assert blend_scores(np.array([[0.9, 0.1]]), one_hot(np.array([1]), 2), weight=0.3).argmax() == 0
+    # several labels at once (multi-label rows): each label is blended on its own
+    assert blend_scores(np.array([[0.9, 0.5, 0.1]]), np.array([[1.0, 0.0, 1.0]]), 0.3) == pytest.approx(
+        np.array([[0.93, 0.35, 0.37]]))
 
 
 def test_human_labels_must_be_known_and_cover_every_class():

@@ -53,3 +53,11 @@ def test_too_few_out_of_scope_marks_are_refused_before_embedding(tmp_path):
         scope.fit(["a", "b", "c", "d"], [True, True, True, False])
     with pytest.raises(ValueError, match="threshold"):
         ScopeFilter(threshold=1.0)
+
+
+def test_num_proc_workers_filter_like_one_process(mixed, tmp_path):
+    data, marked = mixed
+    scope = ScopeFilter(embedding_cache_path=str(tmp_path / "fresh.sqlite"))
+    scope.fit(data.select(marked)["text"], data.select(marked)["in_scope"])  # torch has run in this process
+    parallel = data.filter(scope, batched=True, batch_size=50, num_proc=2)  # workers embed the other rows
+    assert list(parallel["text"]) == list(data.filter(scope, batched=True, batch_size=50)["text"])

@@ -19,11 +19,19 @@ from .proxy import EmbeddingHandle, calibrated_svm
 MIN_PER_CLASS = 2
 
 
-def blend_scores(probabilities: np.ndarray, current: np.ndarray, weight: float) -> np.ndarray:
-    """weight * [class is the row's current label] + (1 - weight) * proxy probability, per row and class."""
-    prompted = np.zeros_like(probabilities)
-    prompted[np.arange(len(current)), current] = 1.0
+def blend_scores(probabilities: np.ndarray, prompted: np.ndarray, weight: float) -> np.ndarray:
+    """weight * [the row has the class now] + (1 - weight) * proxy probability, per row and class.
+
+    prompted: 0/1 per row and class (one 1 per row for single-label data, see `one_hot`).
+    """
     return weight * prompted + (1.0 - weight) * probabilities
+
+
+def one_hot(indices: np.ndarray, classes: int) -> np.ndarray:
+    """(rows, classes) of 0/1 with a 1 at each row's index."""
+    matrix = np.zeros((len(indices), classes))
+    matrix[np.arange(len(indices)), indices] = 1.0
+    return matrix
 
 
 def check_human_labels(labels: Sequence[str], names: Sequence[str], min_per_class: int = MIN_PER_CLASS) -> dict[str, int]:
@@ -134,7 +142,7 @@ class ProxyRelabeler(Relabeler):
         return self.proxy.predict_proba(self.embed(texts))
 
     def scores(self, texts: Sequence[str], current: np.ndarray) -> np.ndarray:
-        return blend_scores(self.probabilities(texts), current, self.weight)
+        return blend_scores(self.probabilities(texts), one_hot(current, len(self.names)), self.weight)
 
 
 class OracleRelabeler(Relabeler):
