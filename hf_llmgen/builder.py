@@ -9,6 +9,7 @@ import datasets
 from datasets.builder import Key
 
 from .backends import make_backend
+from .generation.attributes import attribute_column
 from .generation.cache import RequestCache
 from .generation.runner import GenerationRun, GenerationStats
 from .generation.settings import GenerationSettings
@@ -35,6 +36,11 @@ class LLMGen(datasets.GeneratorBasedBuilder):
             config_kwargs["task"] = load_task(task if task is not None else config_name).to_dict()
         config, config_id = super()._create_builder_config(config_name, custom_features, config_id, **config_kwargs)
         config.validate()
+        if config.prompt == "attributes" and not load_task(config.task).attributes:
+            raise ValueError(
+                "prompt: 'attributes' needs attributes in the task spec; add them (or draft them with "
+                "`hf-llmgen attributes suggest TASK`), or pick another prompt style."
+            )
         return config, config_id
 
     def _info(self) -> datasets.DatasetInfo:
@@ -58,6 +64,8 @@ class LLMGen(datasets.GeneratorBasedBuilder):
                 "candidate_index": datasets.Value("int32"),
             }
         )
+        if self.config.prompt == "attributes":
+            features.update({attribute_column(a.name): datasets.Value("string") for a in task.attributes})
         return datasets.DatasetInfo(description=task.description, features=features)
 
     def _split_generators(self, dl_manager):

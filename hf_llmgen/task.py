@@ -1,17 +1,19 @@
-"""TaskSpec: what to generate (labels, text type, domain, seed examples), loaded from YAML or a dict."""
+"""TaskSpec: what to generate (labels, text type, domain, seed examples, attributes), loaded from YAML or a
+dict."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any, Mapping
 
 import yaml
 
-_TASK_FIELDS = {"name", "description", "text_type", "domain", "labels", "examples"}
-_LABEL_FIELDS = {"name", "description"}
+_TASK_FIELDS = {"name", "description", "text_type", "domain", "labels", "examples", "attributes"}
+_LABEL_FIELDS = {"name", "description", "similar"}
 _EXAMPLE_FIELDS = {"text", "label"}
+_ATTRIBUTE_FIELDS = {"name", "values", "weights", "per_class"}
 
 
 class TaskSpecError(ValueError):
@@ -20,14 +22,28 @@ class TaskSpecError(ValueError):
 
 @dataclass(frozen=True)
 class Label:
+    """A label; `similar` names labels a text of this one must not be mistaken for."""
+
     name: str
     description: str
+    similar: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Example:
     text: str
     label: str
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A dimension texts vary along (length, style, subtopic, ...): `values` shared by every label (optionally
+    weighted), or `per_class` values for each label."""
+
+    name: str
+    values: tuple[str, ...] = ()
+    weights: tuple[float, ...] = ()
+    per_class: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -40,17 +56,29 @@ class TaskSpec:
     description: str = ""
     domain: str = ""
     examples: tuple[Example, ...] = ()
+    attributes: tuple[Attribute, ...] = ()
 
     @property
     def label_names(self) -> list[str]:
         return [label.name for label in self.labels]
 
+    def label(self, name: str) -> Label:
+        return next(label for label in self.labels if label.name == name)
+
+    def attribute_values(self, attribute: Attribute, label: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
+        """The values `attribute` takes for texts of `label`, and their weights (empty: equal).
+
+        A per-class value also listed for one of the label's similar labels is left out: it would blur them.
+        """
+        if not attribute.per_class:
+            return attribute.values, attribute.weights
+        taken = {v.lower() for other in self.label(label).similar for v in attribute.per_class.get(other, ())}
+        return tuple(v for v in attribute.per_class[label] if v.lower() not in taken), ()
+
     def to_dict(self) -> dict[str, Any]:
-        """The spec as plain YAML/JSON data; `parse_task(spec.to_dict())` gives the spec back."""
-        data = asdict(self)
-        data["labels"] = list(data["labels"])
-        data["examples"] = list(data["examples"])
-        return data
+        """The spec as plain YAML/JSON data (empty optional fields left out); `parse_task(spec.to_dict())`
+        gives the spec back."""
+        return _plain(asdict(self))
 
 
 def preset_names() -> list[str]:
@@ -89,14 +117,20 @@ def parse_task(data: Mapping[str, Any], default_name: str = "custom") -> TaskSpe
     if not isinstance(raw_examples, list):
         raise TaskSpecError("task.examples: give a list of {text, label} mappings.")
     examples = tuple(_parse_example(i, e, names) for i, e in enumerate(raw_examples))
-    return TaskSpec(
+    raw_attributes = data.get("attributes") or []
+    if not isinstance(raw_attributes, list):
+        raise TaskSpecError("task.attributes: give a list of {name, values | per_class} mappings.")
+    spec = TaskSpec(
         name=_optional_str(data, "name") or default_name,
         text_type=text_type,
         labels=labels,
         description=_optional_str(data, "description"),
         domain=_optional_str(data, "domain"),
         examples=examples,
+        attributes=tuple(_parse_attribute(i, a, labels) for i, a in enumerate(raw_attributes)),
     )
+    _check_attributes(spec)
+    return spec
 
 
 def _parse_labels(raw: Any) -> tuple[Label, ...]:
@@ -108,7 +142,8 @@ def _parse_labels(raw: Any) -> tuple[Label, ...]:
         item = _fields(item, _LABEL_FIELDS, where)
         name = _required_str(item, "name", where, "must be a non-empty string")
         phrase = "must be a non-empty phrase the prompt can use, e.g. 'negative sentiment'"
-        labels.append(Label(name, _required_str(item, "description", where, phrase)))
+        similar = _str_list(item.get("similar") or [], f"{where}.similar", "label names")
+        labels.append(Label(name, _required_str(item, "description", where, phrase), similar))
     if len(labels) < 2:
         raise TaskSpecError("task.labels: a classification task needs at least two labels.")
     seen: set[str] = set()
@@ -116,7 +151,68 @@ def _parse_labels(raw: Any) -> tuple[Label, ...]:
         if label.name in seen:
             raise TaskSpecError(f"task.labels: duplicate label name {label.name!r}; label names must be unique.")
         seen.add(label.name)
+    for i, label in enumerate(labels):
+        wrong = [name for name in label.similar if name not in seen or name == label.name]
+        if wrong:
+            raise TaskSpecError(
+                f"task.labels[{i}].similar: {wrong} are not other labels of the task; use names from {sorted(seen)}."
+            )
     return tuple(labels)
+
+
+def _parse_attribute(i: int, item: Any, labels: tuple[Label, ...]) -> Attribute:
+    where = f"task.attributes[{i}]"
+    item = _fields(item, _ATTRIBUTE_FIELDS, where)
+    name = _required_str(item, "name", where, "must be a non-empty name such as 'length' or 'subtopic'")
+    if bool(item.get("values")) == bool(item.get("per_class")):
+        raise TaskSpecError(f"{where}: give either values (shared by every label) or per_class (values per label).")
+    if item.get("per_class"):
+        return Attribute(name, per_class=_parse_per_class(item["per_class"], labels, f"{where}.per_class"))
+    values = _str_list(item["values"], f"{where}.values", "values")
+    weights = tuple(item.get("weights") or ())
+    if weights and (len(weights) != len(values) or not all(_positive(w) for w in weights)):
+        raise TaskSpecError(f"{where}.weights: give one number > 0 per value ({len(values)}), or leave it out.")
+    return Attribute(name, values, tuple(float(w) for w in weights))
+
+
+def _parse_per_class(raw: Any, labels: tuple[Label, ...], where: str) -> dict[str, tuple[str, ...]]:
+    names = [label.name for label in labels]
+    if not isinstance(raw, Mapping):
+        raise TaskSpecError(f"{where}: give a mapping from each label name to its list of values.")
+    unknown = sorted(set(raw) - set(names))
+    missing = [name for name in names if not raw.get(name)]
+    if unknown or missing:
+        raise TaskSpecError(
+            f"{where}: every label needs its values, and only labels may have them; "
+            f"missing {missing}, unknown {unknown}."
+        )
+    return {name: _str_list(raw[name], f"{where}.{name}", "values") for name in names}
+
+
+def _check_attributes(spec: TaskSpec) -> None:
+    """Attribute names are unique, and a label keeps some values of each attribute after its similar
+    labels' values are left out."""
+    seen: set[str] = set()
+    for i, attribute in enumerate(spec.attributes):
+        if attribute.name in seen:
+            raise TaskSpecError(f"task.attributes[{i}].name: duplicate attribute {attribute.name!r}.")
+        seen.add(attribute.name)
+        for label in spec.labels:
+            if not spec.attribute_values(attribute, label.name)[0]:
+                raise TaskSpecError(
+                    f"task.attributes[{i}].per_class.{label.name}: every value is also a value of a similar label "
+                    f"{list(label.similar)}; give it values of its own."
+                )
+
+
+def _str_list(raw: Any, where: str, what: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(v, str) and v.strip() for v in raw):
+        raise TaskSpecError(f"{where}: give a list of non-empty strings ({what}), got {raw!r}.")
+    return tuple(v.strip() for v in raw)
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
 def _parse_example(i: int, item: Any, names: set[str]) -> Example:
@@ -155,6 +251,18 @@ def _optional_str(data: Mapping[str, Any], key: str) -> str:
     if not isinstance(value, str):
         raise TaskSpecError(f"task.{key}: must be a string, got {type(value).__name__}.")
     return value.strip()
+
+
+def _plain(data: Any) -> Any:
+    """Tuples as lists and empty optional fields left out, so the data dumps as YAML and hashes as before."""
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items() if not (k in _OPTIONAL and not v)}
+    if isinstance(data, (list, tuple)):
+        return [_plain(v) for v in data]
+    return data
+
+
+_OPTIONAL = {"similar", "attributes", "values", "weights", "per_class"}
 
 
 def _read_yaml(text: str, source: str) -> Any:

@@ -56,11 +56,11 @@ def pick_examples(
     """In-context examples drawn from the pool.
 
     `elements`: one random example per label (the target label first, then other labels at random),
-    at most `k`, shuffled. `simple`: up to `k` random examples of the target label.
+    at most `k`, shuffled. `simple` and `attributes`: up to `k` random examples of the target label.
     """
     if k <= 0:
         return []
-    if style == "simple":
+    if style in ("simple", "attributes"):
         candidates = pool.get(label, [])
         return rng.sample(candidates, min(k, len(candidates)))
     others = [name for name in pool if name != label and pool[name]]

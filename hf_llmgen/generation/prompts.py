@@ -1,27 +1,34 @@
-"""Prompt styles: `simple` (class-conditional, SimPrompt) and `elements` (the diversity paper's format)."""
+"""Prompt styles: `simple` (class-conditional, SimPrompt), `elements` (the diversity paper's format) and
+`attributes` (AttrPrompt: the label plus a configuration of attribute values)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ..task import Example, TaskSpec
 
-PROMPT_STYLES = ("simple", "elements")
+PROMPT_STYLES = ("simple", "elements", "attributes")
 
 Messages = list[dict[str, str]]
 
 
-def build_messages(task: TaskSpec, style: str, label: str, examples: Sequence[Example], n_texts: int) -> Messages:
-    """Chat messages asking for `n_texts` texts of class `label`, showing `examples` in context."""
+def build_messages(
+    task: TaskSpec, style: str, label: str, examples: Sequence[Example], n_texts: int,
+    attributes: Mapping[str, str] | None = None,
+) -> Messages:
+    """Chat messages asking for `n_texts` texts of class `label`, showing `examples` in context; `attributes`
+    ({attribute: value}) are the configuration the `attributes` style asks for."""
     if style == "simple":
         return [{"role": "user", "content": _simple(task, label, examples, n_texts)}]
     if style == "elements":
         return [{"role": "user", "content": _elements(task, label, examples, n_texts)}]
+    if style == "attributes":
+        return [{"role": "user", "content": _attributed(task, label, examples, n_texts, attributes or {})}]
     raise ValueError(f"prompt: unknown prompt style {style!r}; use one of {PROMPT_STYLES}.")
 
 
 def _label_phrase(task: TaskSpec, name: str) -> str:
-    return next(label.description for label in task.labels if label.name == name)
+    return task.label(name).description
 
 
 def _context(task: TaskSpec) -> str:
@@ -55,3 +62,20 @@ def _elements(task: TaskSpec, label: str, examples: Sequence[Example], n_texts: 
         f"Elements: {_label_phrase(task, label)}\n{_ask_count(task, n_texts)}\n{kind}:"
     )
     return "\n\n".join(blocks)
+
+
+def _attributed(
+    task: TaskSpec, label: str, examples: Sequence[Example], n_texts: int, attributes: Mapping[str, str]
+) -> str:
+    lines = [f"Write a {task.text_type}{_context(task)} whose label is '{label}' ({_label_phrase(task, label)})."]
+    if attributes:
+        lines.append("It must have these attributes:")
+        lines += [f"- {name.replace('_', ' ')}: {value}" for name, value in attributes.items()]
+    similar = task.label(label).similar
+    if similar:
+        lines.append("It must not be about " + "; ".join(_label_phrase(task, name) for name in similar) + ".")
+    if examples:
+        lines.append(f"Examples of a {task.text_type} with this label:")
+        lines += [f"- {ex.text}" for ex in examples]
+    lines.append(_ask_count(task, n_texts))
+    return "\n".join(lines)

@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 from ..backends.base import Backend, Completion, Request
 from ..task import Example, TaskSpec
+from .attributes import AttributeSampler, attribute_column
 from .cache import RequestCache, request_key
 from .parse import CandidateFilter, split_candidates
 from .plan import add_to_pool, derive_seed, label_quotas, pick_examples, round_labels
@@ -89,6 +90,7 @@ class GenerationRun:
         self.filter = CandidateFilter(min_words=settings.min_words, dropped=self.stats.dropped)
         self.pool: dict[str, list[Example]] = {name: [] for name in task.label_names}
         self.pool_added = Counter()
+        self.attributes = AttributeSampler(task, derive_seed(settings.seed, shard, "attributes"))
         for example in task.examples:
             self._add_to_pool(example, random.Random(0))
             self.filter.remember(example.text)
@@ -125,13 +127,15 @@ class GenerationRun:
         s = self.settings
         rng = random.Random(derive_seed(s.seed, self.shard, round_index, "examples"))
         bias = self.frequency.logit_bias(s.suppression_top_n, s.logit_suppression)
-        requests, shown = [], []
+        requests, shown, configurations = [], [], []
         for i, label in enumerate(labels):
             examples = pick_examples(self.pool, label, s.prompt, s.examples_per_prompt, rng)
-            messages = build_messages(self.task, s.prompt, label, examples, s.texts_per_request)
+            configuration = self.attributes.sample(label) if s.prompt == "attributes" else {}
+            messages = build_messages(self.task, s.prompt, label, examples, s.texts_per_request, configuration)
             seed = derive_seed(s.seed, self.shard, round_index, i)
             requests.append(Request(messages, s.max_new_tokens, s.temperature, s.top_p, seed, bias))
             shown.append([ex.text for ex in examples])
+            configurations.append(configuration)
         completions, keys = self._complete(requests)
         for i, (label, request) in enumerate(zip(labels, requests)):
             completion = completions[i]
@@ -145,7 +149,8 @@ class GenerationRun:
                     continue
                 need[label] -= 1
                 self.stats.rows += 1
-                yield self._row(text, label, request, keys[i], shown[i], round_index, index)
+                row = self._row(text, label, request, keys[i], shown[i], round_index, index)
+                yield {**row, **{attribute_column(name): value for name, value in configurations[i].items()}}
 
     def _complete(self, requests: list[Request]) -> tuple[list[Completion], list[str]]:
         """Completions for every request: from the cache where finished before, else from the backend."""

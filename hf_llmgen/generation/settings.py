@@ -30,7 +30,11 @@ class GenerationSettings:
         "GGUF path for 'local' (default: the packaged SmolLM2-135M-Instruct); "
         "a model name, folder or GGUF path for 'transformers'",
     )
-    prompt: str = _option("elements", "'elements' (the diversity paper's format) or 'simple' (class-conditional)")
+    prompt: str = _option(
+        "elements",
+        "'elements' (the diversity paper's format), 'simple' (class-conditional) or 'attributes' (AttrPrompt: "
+        "a balanced random configuration of the task's attributes per request)",
+    )
     temperature: float = _option(0.7, "sampling temperature; 0 = greedy")
     top_p: float = _option(0.9, "nucleus sampling (top-k and min-p are off)")
     logit_suppression: float = _option(0.0, "logit-suppression strength: 0 = off, 1 = the paper's recipe")

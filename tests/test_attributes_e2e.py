@@ -1,0 +1,31 @@
+"""Attributed generation (AttrPrompt) with the real embedded model (SmolLM2-135M-Instruct GGUF)."""
+
+from collections import Counter
+
+import datasets
+import pytest
+
+from hf_llmgen.task import load_task
+
+pytestmark = pytest.mark.slow
+
+
+def test_attributed_rows_carry_their_configuration(tmp_path):
+    ds = datasets.load_dataset("hf_llmgen", "ag_news", split="train", cache_dir=str(tmp_path), num_examples=8,
+                               prompt="attributes", logit_suppression=1.0, examples_per_prompt=1)
+    task = load_task("ag_news")
+    assert len(ds) == 8 and set(ds["prompt_style"]) == {"attributes"}
+    names = ds.features["label"].names
+    for row in ds:
+        label = names[row["prompted_label"]]
+        for attribute in task.attributes:
+            assert row[f"attribute_{attribute.name}"] in task.attribute_values(attribute, label)[0]
+    # balanced within each label: its two rows came from two different subtopics of its ten
+    for label_id in range(len(names)):
+        subtopics = Counter(row["attribute_subtopic"] for row in ds if row["prompted_label"] == label_id)
+        assert max(subtopics.values()) == 1
+
+
+def test_attributes_prompt_needs_attributes_in_the_task(tmp_path):
+    with pytest.raises(ValueError, match="prompt: 'attributes' needs attributes in the task spec"):
+        datasets.load_dataset_builder("hf_llmgen", "trec", cache_dir=str(tmp_path), prompt="attributes")
