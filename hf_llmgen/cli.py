@@ -12,11 +12,13 @@ from dataclasses import fields
 from typing import Any, Sequence
 
 import datasets
+import yaml
 
 from .backends import make_backend
 from .builder import generation_summary
 from .cards import dataset_card
-from .generation.settings import GenerationSettings
+from .generation.settings import BACKENDS, GenerationSettings
+from .generation.suggest import AttributeSuggester
 from .metrics import EmbeddingCache, measure
 from .metrics.figure import plot_quality
 from .metrics.pairwise import METRICS
@@ -85,6 +87,17 @@ def _parser() -> argparse.ArgumentParser:
     tra.add_argument("--text-column", default="text")
     tra.add_argument("--label-column", default="label")
     tra.add_argument("--report-to", default="none", help="Trainer integrations: tensorboard, wandb, ... or all")
+    att = commands.add_parser("attributes", help="work with a task's attributes (AttrPrompt)")
+    att_commands = att.add_subparsers(dest="attributes_command", required=True)
+    sug = att_commands.add_parser("suggest", help="draft attributes with the LLM, into a YAML to review")
+    sug.add_argument("task", help=f"a preset ({', '.join(preset_names())}) or a task YAML file")
+    sug.add_argument("--output", required=True, help="the task YAML to write, attributes included")
+    sug.add_argument("--dimensions", type=int, default=3, help="shared dimensions to ask for, besides subtopic")
+    sug.add_argument("--values", type=int, default=6, help="values to ask for per dimension and per label")
+    sug.add_argument("--backend", choices=BACKENDS, default="local")
+    sug.add_argument("--model", help="the model (default: the embedded SmolLM2)")
+    sug.add_argument("--device", help="torch device for 'transformers'")
+
     ann = commands.add_parser("annotate", help="serve a local page to label a sample of rows (or export/import it)")
     ann.add_argument("dataset", help="the dataset to label (same kinds of path as measure)")
     ann.add_argument("--n", type=int, default=90, help="rows to label")
@@ -241,6 +254,27 @@ def train_command(args: argparse.Namespace) -> dict[str, float]:
     return {"eval": metrics, "data": quality.metrics}
 
 
+def suggest_command(args: argparse.Namespace) -> list[str]:
+    """Draft the task's attributes with the LLM and write the task YAML for review; returns the notes."""
+    task = load_task(args.task)
+    for name in ("dimensions", "values"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name}: must be at least 1, got {getattr(args, name)}.")
+    backend = make_backend(GenerationSettings(backend=args.backend, model=args.model, device=args.device))
+    try:
+        suggester = AttributeSuggester(backend, args.dimensions, args.values)
+        data = suggester.suggest(task)
+        header = [f"Attributes drafted by `hf-llmgen attributes suggest` with {backend.model_id}.",
+                  "Review and edit them before generating with prompt: attributes."]
+        header += [f"Note: {note}" for note in suggester.notes]
+    finally:
+        backend.close()
+    with open(args.output, "w", encoding="utf-8") as f:
+        f.write("".join(f"# {line}\n" for line in header))
+        yaml.safe_dump(data, f, sort_keys=False, allow_unicode=True, width=100)
+    return suggester.notes
+
+
 def annotate_command(args: argparse.Namespace) -> None:
     """Import labels, export the sample, or serve the labelling page until Ctrl-C."""
     dataset = load_any(args.dataset)
@@ -348,6 +382,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "train":
             print(json.dumps(train_command(args)["eval"]))
+            return 0
+        if args.command == "attributes":
+            notes = suggest_command(args)
+            print(f"wrote {args.output}" + "".join(f"\nnote: {note}" for note in notes))
             return 0
         if args.command == "annotate":
             annotate_command(args)

@@ -6,6 +6,7 @@ import pytest
 
 from hf_llmgen.generation.attributes import AttributeSampler
 from hf_llmgen.generation.prompts import build_messages
+from hf_llmgen.generation.suggest import parse_list
 from hf_llmgen.task import TaskSpecError, load_task, parse_task
 
 LABELS = [
@@ -78,3 +79,17 @@ def test_presets_with_attributes():
         task = load_task(name)
         assert task.attributes and parse_task(task.to_dict()) == task
     assert len(load_task("amazon").labels) == 23
+
+
+@pytest.mark.parametrize("reply, expected", [
+    ("1. Length\n2. Writing style\n3. Tone", ["Length", "Writing style", "Tone"]),
+    ("Here are three features:\n\n1. **Tone**: some are formal, others casual.\n2. **Audience**: who reads it",
+     ["Tone", "Audience"]),
+    ("formal, sarcastic, formal, enthusiastic.", ["formal", "sarcastic", "enthusiastic"]),
+    ("1. 1. 1. 2. 3. 4. 5.", []),
+    ('- "elections"\n- a very long item that goes on and on for more than eight words\n* oil prices;',
+     ["elections", "oil prices"]),
+])
+def test_list_items_are_read_out_of_a_models_reply(reply, expected):
+    assert parse_list(reply, 6) == expected
+    assert parse_list(reply, 1) == expected[:1]

@@ -1,9 +1,12 @@
 """Attributed generation (AttrPrompt) with the real embedded model (SmolLM2-135M-Instruct GGUF)."""
 
+import subprocess
+import sys
 from collections import Counter
 
 import datasets
 import pytest
+import yaml
 
 from hf_llmgen.task import load_task
 
@@ -29,3 +32,19 @@ def test_attributed_rows_carry_their_configuration(tmp_path):
 def test_attributes_prompt_needs_attributes_in_the_task(tmp_path):
     with pytest.raises(ValueError, match="prompt: 'attributes' needs attributes in the task spec"):
         datasets.load_dataset_builder("hf_llmgen", "trec", cache_dir=str(tmp_path), prompt="attributes")
+
+
+def test_suggested_attributes_make_a_valid_task_that_generates(tmp_path):
+    path = tmp_path / "sst2_attributes.yaml"
+    done = subprocess.run([sys.executable, "-m", "hf_llmgen.cli", "attributes", "suggest", "sst2", "--output",
+                           str(path), "--dimensions", "2", "--values", "4"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    text = path.read_text()
+    assert text.startswith("# Attributes drafted by `hf-llmgen attributes suggest` with SmolLM2")
+    task = load_task(str(path))
+    assert task.attributes and task.label_names == ["negative", "positive"]
+    assert len(yaml.safe_load(text)["examples"]) == len(load_task("sst2").examples)
+    ds = datasets.load_dataset("hf_llmgen", task=str(path), split="train", cache_dir=str(tmp_path / "cache"),
+                               num_examples=4, prompt="attributes")
+    assert len(ds) == 4
+    assert all(f"attribute_{attribute.name}" in ds.column_names for attribute in task.attributes)

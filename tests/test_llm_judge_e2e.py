@@ -7,7 +7,8 @@ import os
 import datasets
 import pytest
 
-from hf_llmgen.interventions.llm import LLMJudge, LLMRelabeler, LLMScopeFilter, parse_choice
+from hf_llmgen.generation.parse import parse_choice
+from hf_llmgen.interventions.llm import LLMJudge, LLMRelabeler, LLMScopeFilter
 
 pytestmark = pytest.mark.slow
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from hf_llmgen.interventions.llm import parse_choice
+from hf_llmgen.generation.parse import parse_choice
 
 EMOTIONS = ["sadness", "joy", "love", "anger", "fear", "surprise"]
 

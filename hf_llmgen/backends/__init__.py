@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from ..generation.settings import GenerationSettings
-from .base import Backend, Completion, Request
+from .base import Backend, Completion, Request, answers
 
 
 def local_threads(settings: GenerationSettings) -> int | None:
@@ -33,4 +33,4 @@ def make_backend(settings: GenerationSettings) -> Backend:
     raise ValueError(f"backend: unknown backend {settings.backend!r}.")
 
 
-__all__ = ["Backend", "Completion", "Request", "make_backend"]
+__all__ = ["Backend", "Completion", "Request", "answers", "make_backend"]

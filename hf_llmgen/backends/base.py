@@ -47,6 +47,14 @@ class Backend(ABC):
         """Free the model, if one was loaded."""
 
 
+def answers(backend: Backend, requests: Sequence[Request]) -> list[str]:
+    """The text of each request's completion, in the order of `requests`."""
+    texts = [""] * len(requests)
+    for index, completion in backend.generate(requests):
+        texts[index] = completion.text
+    return texts
+
+
 class ContentTokens:
     """Keeps the token ids worth counting for logit suppression: not special, not whitespace-only.
 

@@ -1,10 +1,12 @@
-"""Turn raw model output into candidate texts, and say why each rejected piece was rejected."""
+"""Turn raw model output into candidate texts (and say why each rejected piece was rejected), or into one of
+a set of choices."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 _PREAMBLE = re.compile(
@@ -94,3 +96,26 @@ class CandidateFilter:
         """Treat `text` as already present (e.g. a seed example) so copies of it are dropped."""
         self._seen_exact.add(_digest(text))
         self._seen_normal.add(_digest(normalise(text)))
+
+
+_CHOICE_WORD = re.compile(r"[\w/&'-]+(?: [\w/&'-]+)*")
+
+
+def _plain(text: str) -> str:
+    return " ".join(_CHOICE_WORD.findall(text.lower().replace("_", " ")))
+
+
+def parse_choice(answer: str, choices: Sequence[str]) -> str | None:
+    """The choice the answer gives: the whole answer, else the choice named earliest in it (longer names
+    first where two start at the same place), ignoring case, punctuation and underscores; None when it names
+    none."""
+    text = _plain(answer)
+    by_lower = {_plain(choice): choice for choice in choices}
+    if text in by_lower:
+        return by_lower[text]
+    found = []
+    for lower, choice in by_lower.items():
+        match = re.search(rf"(?<![\w]){re.escape(lower)}(?![\w])", text)
+        if match:
+            found.append((match.start(), -len(lower), choice))
+    return min(found)[2] if found else None

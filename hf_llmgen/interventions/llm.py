@@ -3,40 +3,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import datasets
 import numpy as np
 
-from ..backends import Backend, Request, make_backend
+from ..backends import Backend, Request, answers, make_backend
+from ..generation.parse import parse_choice
 from ..generation.settings import GenerationSettings
 from .relabel import Relabeler
 from .scope import split_by_score
-
-_WORD = re.compile(r"[\w/&'-]+(?: [\w/&'-]+)*")
-
-
-def _plain(text: str) -> str:
-    return " ".join(_WORD.findall(text.lower().replace("_", " ")))
-
-
-def parse_choice(answer: str, choices: Sequence[str]) -> str | None:
-    """The choice the answer gives: the whole answer, else the choice named earliest in it (longer names
-    first where two start at the same place), ignoring case, punctuation and underscores; None when it names
-    none."""
-    text = _plain(answer)
-    by_lower = {_plain(choice): choice for choice in choices}
-    if text in by_lower:
-        return by_lower[text]
-    found = []
-    for lower, choice in by_lower.items():
-        match = re.search(rf"(?<![\w]){re.escape(lower)}(?![\w])", text)
-        if match:
-            found.append((match.start(), -len(lower), choice))
-    return min(found)[2] if found else None
-
 
 def classify_messages(text: str, names: Sequence[str], descriptions: Mapping[str, str]) -> list[dict[str, str]]:
     """Chat messages asking for the one label of `text`."""
@@ -85,11 +62,7 @@ class LLMJudge:
     def _ask(self, conversations: Sequence[list[dict[str, str]]], max_tokens: int) -> list[str]:
         if self._backend is None:
             self._backend = make_backend(self.settings)
-        requests = [Request(messages, max_tokens, temperature=0.0, top_p=1.0, seed=0) for messages in conversations]
-        answers = [""] * len(requests)
-        for index, completion in self._backend.generate(requests):
-            answers[index] = completion.text
-        return answers
+        return answers(self._backend, [Request(m, max_tokens, temperature=0.0, top_p=1.0, seed=0) for m in conversations])
 
 
 class LLMRelabeler(Relabeler):
