@@ -30,6 +30,19 @@ def changed_options(settings: GenerationSettings) -> dict[str, Any]:
     return {name: value for name, value in options(settings).items() if value != defaults[name]}
 
 
+def _attribute_rows(task: TaskSpec) -> list[dict[str, str]]:
+    """Each attribute and its values, per label where they differ by label."""
+    rows = []
+    for attribute in task.attributes:
+        if attribute.per_class:
+            values = "; ".join(f"{name}: {', '.join(task.attribute_values(attribute, name)[0])}"
+                               for name in task.label_names)
+        else:
+            values = ", ".join(attribute.values)
+        rows.append({"name": attribute.name, "values": values})
+    return rows
+
+
 def dataset_card(
     task: TaskSpec,
     settings: GenerationSettings,
@@ -55,6 +68,7 @@ def dataset_card(
         model=model_id,
         task_description=task.description,
         label_rows=[{"name": lb.name, "count": counts[lb.name], "description": lb.description} for lb in task.labels],
+        attributes=_attribute_rows(task) if settings.prompt == "attributes" else [],
         settings=sorted(options(settings).items()),
         summary=summary,
         task_argument=repr(task_argument),

@@ -48,3 +48,14 @@ def test_suggested_attributes_make_a_valid_task_that_generates(tmp_path):
                                num_examples=4, prompt="attributes")
     assert len(ds) == 4
     assert all(f"attribute_{attribute.name}" in ds.column_names for attribute in task.attributes)
+
+
+def test_the_card_of_an_attributed_run_lists_the_attributes(tmp_path):
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "hf_llmgen.cli", "generate", "emotion", "--prompt", "attributes",
+                           "--num-examples", "6", "--output", str(out), "--cache-dir", str(tmp_path / "cache")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    card = (out / "README.md").read_text()
+    assert "## Attributes" in card and "| situation | work, school, family," in card
+    assert "| `prompt` | `attributes` |" in card
