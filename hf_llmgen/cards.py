@@ -39,7 +39,7 @@ def _attribute_rows(task: TaskSpec) -> list[dict[str, str]]:
                                for name in task.label_names)
         else:
             values = ", ".join(attribute.values)
-        rows.append({"name": attribute.name, "values": values})
+        rows.append({"name": attribute.name, "choices": values})
     return rows
 
 
