@@ -46,11 +46,14 @@ class LLMGen(datasets.GeneratorBasedBuilder):
     def _info(self) -> datasets.DatasetInfo:
         task = load_task(self.config.task)
         labels = datasets.ClassLabel(names=task.label_names)
+        if task.multi_label:
+            label_columns = {"labels": datasets.List(labels), "prompted_labels": datasets.List(labels)}
+        else:
+            label_columns = {"label": labels, "prompted_label": labels}
         features = datasets.Features(
             {
                 "text": datasets.Value("string"),
-                "label": labels,
-                "prompted_label": labels,
+                **label_columns,
                 "prompt_style": datasets.Value("string"),
                 "in_context_examples": datasets.List(datasets.Value("string")),
                 "backend": datasets.Value("string"),

@@ -162,8 +162,7 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
     dataset = builder.as_dataset(split="train")
 
     summary = generation_summary(builder).to_dict()
-    label_ids = Counter(dataset["label"])
-    summary["rows_per_label"] = {name: label_ids[i] for i, name in enumerate(dataset.features["label"].names)}
+    summary["rows_per_label"] = rows_per_label(dataset)
     summary["served_from_datasets_cache"] = reused
 
     os.makedirs(args.output, exist_ok=True)
@@ -177,6 +176,15 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
     card.save(os.path.join(args.output, "README.md"))
     _write_json(os.path.join(args.output, "generation_summary.json"), summary)
     return summary
+
+
+def rows_per_label(dataset: datasets.Dataset) -> dict[str, int]:
+    """Rows having each label, from `label` or, for multi-label data, `labels`."""
+    column = "label" if "label" in dataset.column_names else "labels"
+    feature = dataset.features[column]
+    names = feature.names if column == "label" else feature.feature.names
+    ids = Counter(dataset[column] if column == "label" else (i for row in dataset[column] for i in row))
+    return {name: ids[i] for i, name in enumerate(names)}
 
 
 def load_any(path: str) -> datasets.Dataset:

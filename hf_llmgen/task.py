@@ -10,7 +10,9 @@ from typing import Any, Mapping
 
 import yaml
 
-_TASK_FIELDS = {"name", "description", "text_type", "domain", "labels", "examples", "attributes"}
+_TASK_FIELDS = {"name", "description", "text_type", "domain", "labels", "examples", "attributes", "multi_label"}
+_MULTI_LABEL_FIELDS = {"max_labels", "shares", "exclusive"}
+LABEL_SET_SEPARATOR = " + "  # joins the labels of a set in its key: "anger + fear"
 _LABEL_FIELDS = {"name", "description", "similar"}
 _EXAMPLE_FIELDS = {"text", "label"}
 _ATTRIBUTE_FIELDS = {"name", "values", "weights", "per_class"}
@@ -47,6 +49,16 @@ class Attribute:
 
 
 @dataclass(frozen=True)
+class MultiLabel:
+    """A multi-label task: a text has 1 to `max_labels` labels; `shares` are the shares of texts with 1, 2, ...
+    labels; `exclusive` labels (e.g. neutral) are only ever a text's one label."""
+
+    max_labels: int = 2
+    shares: tuple[float, ...] = (0.7, 0.3)
+    exclusive: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """A text-classification task: the labels to generate for and how to describe the texts."""
 
@@ -57,6 +69,7 @@ class TaskSpec:
     domain: str = ""
     examples: tuple[Example, ...] = ()
     attributes: tuple[Attribute, ...] = ()
+    multi_label: MultiLabel | None = None
 
     @property
     def label_names(self) -> list[str]:
@@ -128,6 +141,7 @@ def parse_task(data: Mapping[str, Any], default_name: str = "custom") -> TaskSpe
         domain=_optional_str(data, "domain"),
         examples=examples,
         attributes=tuple(_parse_attribute(i, a, labels) for i, a in enumerate(raw_attributes)),
+        multi_label=_parse_multi_label(data.get("multi_label"), names),
     )
     _check_attributes(spec)
     return spec
@@ -187,6 +201,31 @@ def _parse_per_class(raw: Any, labels: tuple[Label, ...], where: str) -> dict[st
             f"missing {missing}, unknown {unknown}."
         )
     return {name: _str_list(raw[name], f"{where}.{name}", "values") for name in names}
+
+
+def _parse_multi_label(raw: Any, names: set[str]) -> MultiLabel | None:
+    """None for a single-label task (no or false `multi_label`); `true` takes the defaults."""
+    if raw is None or raw is False:
+        return None
+    where = "task.multi_label"
+    joined = sorted(name for name in names if LABEL_SET_SEPARATOR in name)
+    if joined:
+        raise TaskSpecError(f"task.labels: {joined} contain {LABEL_SET_SEPARATOR!r}, which a multi-label task uses "
+                            "to join labels; rename them.")
+    raw = _fields({} if raw is True else raw, _MULTI_LABEL_FIELDS, where)
+    most = raw.get("max_labels", 2)
+    if not isinstance(most, int) or isinstance(most, bool) or not 2 <= most <= len(names):
+        raise TaskSpecError(f"{where}.max_labels: must be an integer from 2 to the {len(names)} labels, got {most!r}.")
+    shares = raw.get("shares") or [0.7] + [0.3 / (most - 1)] * (most - 1)
+    if len(shares) != most or not all(_positive(s) for s in shares):
+        raise TaskSpecError(f"{where}.shares: give {most} numbers > 0, the shares of texts with 1 to {most} labels.")
+    exclusive = _str_list(raw.get("exclusive") or [], f"{where}.exclusive", "label names")
+    unknown = sorted(set(exclusive) - names)
+    if unknown:
+        raise TaskSpecError(f"{where}.exclusive: {unknown} are not labels of the task.")
+    if len(names) - len(exclusive) < most:
+        raise TaskSpecError(f"{where}.exclusive: too few other labels left to combine {most} of them.")
+    return MultiLabel(most, tuple(float(s) for s in shares), exclusive)
 
 
 def _check_attributes(spec: TaskSpec) -> None:
@@ -262,7 +301,7 @@ def _plain(data: Any) -> Any:
     return data
 
 
-_OPTIONAL = {"similar", "attributes", "values", "weights", "per_class"}
+_OPTIONAL = {"similar", "attributes", "values", "weights", "per_class", "multi_label", "exclusive"}
 
 
 def _read_yaml(text: str, source: str) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from ..task import Example, TaskSpec
+from .label_sets import members
 
 PROMPT_STYLES = ("simple", "elements", "attributes")
 
@@ -27,8 +28,17 @@ def build_messages(
     raise ValueError(f"prompt: unknown prompt style {style!r}; use one of {PROMPT_STYLES}.")
 
 
-def _label_phrase(task: TaskSpec, name: str) -> str:
-    return task.label(name).description
+def _label_phrase(task: TaskSpec, key: str) -> str:
+    """What a label, or a multi-label task's label set (by key), means: descriptions joined by '; '."""
+    return "; ".join(task.label(name).description for name in members(task, key))
+
+
+def _labelled(task: TaskSpec, key: str) -> str:
+    """"whose label is 'x' (meaning)", or for a label set "whose labels are 'a' (meaning) and 'b' (meaning)"."""
+    names = members(task, key)
+    if len(names) == 1:
+        return f"whose label is '{key}' ({_label_phrase(task, key)})"
+    return "whose labels are " + " and ".join(f"'{name}' ({task.label(name).description})" for name in names)
 
 
 def _context(task: TaskSpec) -> str:
@@ -42,7 +52,7 @@ def _ask_count(task: TaskSpec, n_texts: int) -> str:
 
 
 def _simple(task: TaskSpec, label: str, examples: Sequence[Example], n_texts: int) -> str:
-    lines = [f"Write a {task.text_type}{_context(task)} whose label is '{label}' ({_label_phrase(task, label)})."]
+    lines = [f"Write a {task.text_type}{_context(task)} {_labelled(task, label)}."]
     if examples:
         lines.append(f"Examples of a {task.text_type} with this label:")
         lines += [f"- {ex.text}" for ex in examples]
@@ -67,11 +77,12 @@ def _elements(task: TaskSpec, label: str, examples: Sequence[Example], n_texts: 
 def _attributed(
     task: TaskSpec, label: str, examples: Sequence[Example], n_texts: int, attributes: Mapping[str, str]
 ) -> str:
-    lines = [f"Write a {task.text_type}{_context(task)} whose label is '{label}' ({_label_phrase(task, label)})."]
+    lines = [f"Write a {task.text_type}{_context(task)} {_labelled(task, label)}."]
     if attributes:
         lines.append("It must have these attributes:")
         lines += [f"- {name.replace('_', ' ')}: {value}" for name, value in attributes.items()]
-    similar = task.label(label).similar
+    names = members(task, label)
+    similar = [other for name in names for other in task.label(name).similar if other not in names]
     if similar:
         lines.append("It must not be about " + "; ".join(_label_phrase(task, name) for name in similar) + ".")
     if examples:

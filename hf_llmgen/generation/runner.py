@@ -14,6 +14,7 @@ from ..backends.base import Backend, Completion, Request
 from ..task import Example, TaskSpec
 from .attributes import AttributeSampler, attribute_column
 from .cache import RequestCache, request_key
+from .label_sets import members, set_quotas
 from .parse import CandidateFilter, split_candidates
 from .plan import add_to_pool, derive_seed, label_quotas, pick_examples, round_labels
 from .prompts import build_messages
@@ -88,7 +89,7 @@ class GenerationRun:
         self.stats = GenerationStats()
         self.frequency = TokenFrequency()
         self.filter = CandidateFilter(min_words=settings.min_words, dropped=self.stats.dropped)
-        self.pool: dict[str, list[Example]] = {name: [] for name in task.label_names}
+        self.pool: dict[str, list[Example]] = {name: [] for name in task.label_names}  # by label or label set
         self.pool_added = Counter()
         self.attributes = AttributeSampler(task, derive_seed(settings.seed, shard, "attributes"))
         for example in task.examples:
@@ -98,7 +99,10 @@ class GenerationRun:
     def rows(self) -> Iterator[dict[str, Any]]:
         """Yield accepted rows until every label has its quota or the request budget is spent."""
         s = self.settings
-        need = label_quotas(self.task.label_names, s.num_examples, self.shard, s.num_shards)
+        if self.task.multi_label:
+            need = set_quotas(self.task, s.num_examples, s.seed, self.shard, s.num_shards)
+        else:
+            need = label_quotas(self.task.label_names, s.num_examples, self.shard, s.num_shards)
         budget = s.max_requests or (4 * math.ceil(sum(need.values()) / s.texts_per_request) + s.batch_size)
         started = time.perf_counter()
         round_index = 0
@@ -106,9 +110,9 @@ class GenerationRun:
             labels = round_labels(need, s.texts_per_request, min(s.batch_size, budget - self.stats.requests))
             new_rows = list(self._run_round(round_index, labels, need))
             rng = random.Random(derive_seed(s.seed, self.shard, round_index, "pool"))
-            for row in new_rows:
-                self._add_to_pool(Example(row["text"], row["label"]), rng)
-            yield from new_rows
+            for key, row in new_rows:
+                self._add_to_pool(Example(row["text"], key), rng)
+            yield from (row for _, row in new_rows)
             round_index += 1
         self.stats.seconds = time.perf_counter() - started
         self.stats.shortfall = {label: n for label, n in need.items() if n > 0}
@@ -121,16 +125,21 @@ class GenerationRun:
 
     def _add_to_pool(self, example: Example, rng: random.Random) -> None:
         self.pool_added[example.label] += 1
-        add_to_pool(self.pool[example.label], example, self.pool_added[example.label], POOL_LIMIT, rng)
+        pool = self.pool.setdefault(example.label, [])
+        add_to_pool(pool, example, self.pool_added[example.label], POOL_LIMIT, rng)
 
-    def _run_round(self, round_index: int, labels: list[str], need: dict[str, int]) -> Iterator[dict[str, Any]]:
+    def _run_round(
+        self, round_index: int, labels: list[str], need: dict[str, int]
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(label or label-set key, row) for every row accepted in this round."""
         s = self.settings
         rng = random.Random(derive_seed(s.seed, self.shard, round_index, "examples"))
         bias = self.frequency.logit_bias(s.suppression_top_n, s.logit_suppression)
         requests, shown, configurations = [], [], []
         for i, label in enumerate(labels):
             examples = pick_examples(self.pool, label, s.prompt, s.examples_per_prompt, rng)
-            configuration = self.attributes.sample(label) if s.prompt == "attributes" else {}
+            first_label = members(self.task, label)[0]  # a label set's attribute values: its first label's
+            configuration = self.attributes.sample(first_label) if s.prompt == "attributes" else {}
             messages = build_messages(self.task, s.prompt, label, examples, s.texts_per_request, configuration)
             seed = derive_seed(s.seed, self.shard, round_index, i)
             requests.append(Request(messages, s.max_new_tokens, s.temperature, s.top_p, seed, bias))
@@ -150,7 +159,7 @@ class GenerationRun:
                 need[label] -= 1
                 self.stats.rows += 1
                 row = self._row(text, label, request, keys[i], shown[i], round_index, index)
-                yield {**row, **{attribute_column(name): value for name, value in configurations[i].items()}}
+                yield label, {**row, **{attribute_column(name): value for name, value in configurations[i].items()}}
 
     def _complete(self, requests: list[Request]) -> tuple[list[Completion], list[str]]:
         """Completions for every request: from the cache where finished before, else from the backend."""
@@ -176,10 +185,13 @@ class GenerationRun:
         self, text: str, label: str, request: Request, key: str, shown: list[str], round_index: int, index: int
     ) -> dict[str, Any]:
         s = self.settings
+        if self.task.multi_label:
+            labels = {"labels": list(members(self.task, label)), "prompted_labels": list(members(self.task, label))}
+        else:
+            labels = {"label": label, "prompted_label": label}
         return {
             "text": text,
-            "label": label,
-            "prompted_label": label,
+            **labels,
             "prompt_style": s.prompt,
             "in_context_examples": shown,
             "backend": self.backend.name,

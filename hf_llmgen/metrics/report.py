@@ -32,9 +32,30 @@ def label_names(dataset: datasets.Dataset, column: str) -> tuple[list[str], list
     """The rows' labels as names, and all label names when the column is a ClassLabel."""
     values = _column(dataset, column, "label_column")
     feature = dataset.features[column]
+    if is_multi_label(feature):
+        raise ValueError(f"label_column: {column!r} holds several labels per row; this step takes one label per row.")
     if isinstance(feature, datasets.ClassLabel):
         return [feature.int2str(v) for v in values], list(feature.names)
     return [str(v) for v in values], None
+
+
+def is_multi_label(feature: Any) -> bool:
+    """Whether a label column's feature is a list of labels per row."""
+    return isinstance(feature, (datasets.List, datasets.Sequence, list))
+
+
+def label_memberships(dataset: datasets.Dataset, column: str) -> tuple[list[str], list[str] | None, list[int] | None]:
+    """Labels as names, all label names (for ClassLabels), and for multi-label data the row of each label
+    (a row with several labels counts once per label); single-label data gives one label per row and None."""
+    feature = dataset.features.get(column)
+    if not is_multi_label(feature):
+        return (*label_names(dataset, column), None)
+    inner = feature.feature if hasattr(feature, "feature") else feature[0]
+    rows, labels = [], []
+    for row, values in enumerate(_column(dataset, column, "label_column")):
+        rows += [row] * len(values)
+        labels += [inner.int2str(v) if isinstance(inner, datasets.ClassLabel) else str(v) for v in values]
+    return labels, list(inner.names) if isinstance(inner, datasets.ClassLabel) else None, rows
 
 
 def class_names(dataset: datasets.Dataset, column: str) -> list[str]:
@@ -43,6 +64,11 @@ def class_names(dataset: datasets.Dataset, column: str) -> list[str]:
     feature = dataset.features[column]
     if isinstance(feature, datasets.ClassLabel):
         return list(feature.names)
+    if is_multi_label(feature):
+        raise ValueError(
+            f"label_column: {column!r} holds several labels per row; this step takes one label per row "
+            "(for label sets use hf_llmgen.interventions.MultiLabelProxyRelabeler, and measure)."
+        )
     if feature != datasets.Value("string"):
         raise ValueError(
             f"label_column: {column!r} holds {feature}, not label names; cast it to a ClassLabel "
@@ -100,12 +126,14 @@ def measure(
         reference_vectors = cache.embed(_column(reference, text_column, "text_column"))
         result[f"similarity_{metric}"] = similarity(vectors, reference_vectors, metric)
     if label_column is not None:
-        labels, names = label_names(dataset, label_column)
-        by_class = class_similarity(vectors, labels)
+        labels, names, rows = label_memberships(dataset, label_column)
+        by_class = class_similarity(vectors if rows is None else vectors[rows], labels)
         result["intra_class_similarity"] = by_class.intra_mean
         result["inter_class_similarity"] = by_class.inter_mean
         result["per_class_similarity"] = by_class.intra
         result["label_distribution"] = label_distribution(labels, names)
+        if oracle is not None and rows is not None:
+            raise ValueError("oracle: label accuracy needs one label per row; this data has several per row.")
         if oracle is not None:
             checked = label_accuracy(texts, labels, oracle, names=names, label_map=label_map)
             result["label_accuracy"] = checked.accuracy
