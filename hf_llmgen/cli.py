@@ -13,8 +13,9 @@ from typing import Any, Sequence
 
 import datasets
 import yaml
+from datasets.exceptions import DatasetGenerationError
 
-from .backends import make_backend
+from .backends import BackendUnavailable, make_backend
 from .builder import generation_summary
 from .cards import dataset_card
 from .generation.settings import BACKENDS, GenerationSettings
@@ -158,7 +159,12 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
     extra = {} if name else {"task": os.path.abspath(args.task)}
     builder = datasets.load_dataset_builder(BUILDER_NAME, name, cache_dir=args.cache_dir, **extra, **options)
     reused = os.path.exists(os.path.join(builder.cache_dir, "dataset_info.json"))
-    builder.download_and_prepare()
+    try:
+        builder.download_and_prepare()
+    except DatasetGenerationError as err:
+        if isinstance(err.__cause__, BackendUnavailable):  # say why the run stopped, not that datasets did
+            raise err.__cause__ from None
+        raise
     dataset = builder.as_dataset(split="train")
 
     summary = generation_summary(builder).to_dict()
@@ -406,6 +412,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TaskSpecError, ValueError) as err:
         print(f"hf-llmgen: {err}", file=sys.stderr)
         return 2
+    except BackendUnavailable as err:
+        print(f"hf-llmgen: {err}", file=sys.stderr)
+        return 1
     print(json.dumps({k: summary[k] for k in ("rows", "requests", "cached_requests", "dropped", "seconds")}))
     return 0
 

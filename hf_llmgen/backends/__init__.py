@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from ..generation.settings import GenerationSettings
-from .base import Backend, Completion, Request, answers
+from .base import Backend, BackendUnavailable, Completion, Request, RequestFailure, answers
 
 
 def local_threads(settings: GenerationSettings) -> int | None:
@@ -30,7 +30,15 @@ def make_backend(settings: GenerationSettings) -> Backend:
         from .hf import TransformersBackend
 
         return TransformersBackend(settings.model, device=settings.device)
+    if settings.backend == "openai":
+        from .openai_api import OpenAIBackend
+
+        return OpenAIBackend(
+            settings.model, settings.base_url, api_key_env=settings.api_key_env,
+            max_concurrency=settings.max_concurrency, max_retries=settings.max_retries,
+            timeout=settings.request_timeout, count_tokens=settings.logit_suppression > 0,
+        )
     raise ValueError(f"backend: unknown backend {settings.backend!r}.")
 
 
-__all__ = ["Backend", "Completion", "Request", "answers", "make_backend"]
+__all__ = ["Backend", "BackendUnavailable", "Completion", "Request", "RequestFailure", "answers", "make_backend"]

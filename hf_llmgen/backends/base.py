@@ -29,6 +29,19 @@ class Completion:
     completion_tokens: int
 
 
+@dataclass(frozen=True)
+class RequestFailure:
+    """A request that failed for good (after its retries): `reason` is a short tag for counting
+    (rate_limited, server_error, timeout, connection, http_4xx), `detail` says more."""
+
+    reason: str
+    detail: str = ""
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend failed every request of a round: the run stops, keeping the requests already finished."""
+
+
 class Backend(ABC):
     """An LLM. Constructing one is cheap; the model loads on the first `generate` call."""
 
@@ -40,8 +53,9 @@ class Backend(ABC):
         """Identifies the model's weights, for cache keys; must not need the model loaded or hold a secret."""
 
     @abstractmethod
-    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Completion]]:
-        """Yield (index into `requests`, completion) for every request, in any order, each as it finishes."""
+    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Completion | RequestFailure]]:
+        """Yield (index into `requests`, completion) for every request, in any order, each as it finishes; a
+        remote backend yields a `RequestFailure` for a request that failed after its retries."""
 
     def close(self) -> None:
         """Free the model, if one was loaded."""
@@ -51,6 +65,8 @@ def answers(backend: Backend, requests: Sequence[Request]) -> list[str]:
     """The text of each request's completion, in the order of `requests`."""
     texts = [""] * len(requests)
     for index, completion in backend.generate(requests):
+        if isinstance(completion, RequestFailure):
+            raise BackendUnavailable(f"a request failed: {completion.reason} ({completion.detail})")
         texts[index] = completion.text
     return texts
 

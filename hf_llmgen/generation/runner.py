@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from ..backends.base import Backend, Completion, Request
+from ..backends.base import Backend, BackendUnavailable, Completion, Request, RequestFailure
 from ..task import Example, TaskSpec
 from .attributes import AttributeSampler, attribute_column
 from .cache import RequestCache, request_key
@@ -32,6 +32,8 @@ class GenerationStats:
     """What happened in a run: requests, cache hits, candidate texts, rows kept and dropped by reason, tokens, time.
 
     Every candidate parsed from a completion is either a row or a drop: candidates == rows + sum(dropped).
+    `failed` counts requests that failed for good, by reason (remote backends); they are not cached, so a
+    rerun makes them again.
     """
 
     requests: int = 0
@@ -39,6 +41,7 @@ class GenerationStats:
     candidates: int = 0
     rows: int = 0
     dropped: Counter = field(default_factory=Counter)
+    failed: Counter = field(default_factory=Counter)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
@@ -49,6 +52,7 @@ class GenerationStats:
         for name in _TOTALS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.dropped.update(other.dropped)
+        self.failed.update(other.failed)
         for label, missing in other.shortfall.items():
             self.shortfall[label] = self.shortfall.get(label, 0) + missing
 
@@ -59,6 +63,7 @@ class GenerationStats:
             "candidates": self.candidates,
             "rows": self.rows,
             "dropped": dict(sorted(self.dropped.items())),
+            "failed": dict(sorted(self.failed.items())),
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "seconds": round(self.seconds, 3),
@@ -67,7 +72,7 @@ class GenerationStats:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "GenerationStats":
-        return cls(**{**data, "dropped": Counter(data["dropped"])})
+        return cls(**{**data, "dropped": Counter(data["dropped"]), "failed": Counter(data.get("failed", {}))})
 
 
 class GenerationRun:
@@ -148,6 +153,8 @@ class GenerationRun:
         completions, keys = self._complete(requests)
         for i, (label, request) in enumerate(zip(labels, requests)):
             completion = completions[i]
+            if completion is None:  # failed for good: its label still needs the row, a later round asks again
+                continue
             self.frequency.update(completion.token_ids)
             for index, text in enumerate(split_candidates(completion.text, s.texts_per_request)):
                 self.stats.candidates += 1
@@ -161,8 +168,9 @@ class GenerationRun:
                 row = self._row(text, label, request, keys[i], shown[i], round_index, index)
                 yield label, {**row, **{attribute_column(name): value for name, value in configurations[i].items()}}
 
-    def _complete(self, requests: list[Request]) -> tuple[list[Completion], list[str]]:
-        """Completions for every request: from the cache where finished before, else from the backend."""
+    def _complete(self, requests: list[Request]) -> tuple[list[Completion | None], list[str]]:
+        """Completions for every request: from the cache where finished before, else from the backend (each
+        cached the moment it arrives); None for a request that failed for good."""
         keys = [request_key(self.backend.name, self.backend.model_id, r) for r in requests]
         done: dict[int, Completion] = {}
         for i, key in enumerate(keys):
@@ -171,15 +179,26 @@ class GenerationRun:
                 done[i] = cached
                 self.stats.cached_requests += 1
         missing = [i for i in range(len(requests)) if i not in done]
+        failures: list[RequestFailure] = []
         if missing:
-            for j, completion in self.backend.generate([requests[i] for i in missing]):
-                self.cache.put(keys[missing[j]], completion)
-                done[missing[j]] = completion
+            for j, outcome in self.backend.generate([requests[i] for i in missing]):
+                if isinstance(outcome, RequestFailure):
+                    self.stats.failed[outcome.reason] += 1
+                    failures.append(outcome)
+                    continue
+                self.cache.put(keys[missing[j]], outcome)
+                done[missing[j]] = outcome
         self.stats.requests += len(requests)
+        if failures and not done:
+            raise BackendUnavailable(
+                f"every request of this round failed ({', '.join(sorted({f.reason for f in failures}))}: "
+                f"{failures[0].detail}). The requests finished before are in the request cache; fix the server "
+                "and run again to continue from there."
+            )
         for completion in done.values():
             self.stats.prompt_tokens += completion.prompt_tokens
             self.stats.completion_tokens += completion.completion_tokens
-        return [done[i] for i in range(len(requests))], keys
+        return [done.get(i) for i in range(len(requests))], keys
 
     def _row(
         self, text: str, label: str, request: Request, key: str, shown: list[str], round_index: int, index: int

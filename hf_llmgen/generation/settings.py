@@ -10,7 +10,8 @@ from typing import Any, Optional, Union
 
 from .prompts import PROMPT_STYLES
 
-BACKENDS = ("local", "transformers")
+BACKENDS = ("local", "transformers", "openai")
+OPENAI_URL = "https://api.openai.com/v1"
 
 
 def _option(default: Any, help: str) -> Any:
@@ -24,12 +25,19 @@ class GenerationSettings:
     task: Optional[Union[str, dict]] = _option(None, "preset name, YAML path or dict")
     num_examples: int = _option(100, "rows to generate, balanced over labels")
     seed: int = _option(0, "run seed; every request gets its own seed derived from it")
-    backend: str = _option("local", "'local' (embedded llama.cpp) or 'transformers'")
+    backend: str = _option("local", "'local' (embedded llama.cpp), 'transformers' or 'openai' (any OpenAI-compatible API)")
     model: Optional[str] = _option(
         None,
         "GGUF path for 'local' (default: the packaged SmolLM2-135M-Instruct); "
-        "a model name, folder or GGUF path for 'transformers'",
+        "a model name, folder or GGUF path for 'transformers'; the served model's name for 'openai'",
     )
+    base_url: Optional[str] = _option(
+        None, f"'openai': the API's URL (default {OPENAI_URL}); several, comma-separated, share the load"
+    )
+    api_key_env: str = _option("OPENAI_API_KEY", "'openai': the environment variable holding the API key")
+    max_concurrency: int = _option(8, "'openai': requests in flight at once")
+    max_retries: int = _option(6, "'openai': retries of a request (429, 5xx, timeouts, dropped connections)")
+    request_timeout: float = _option(120.0, "'openai': seconds before a request times out (then it is retried)")
     prompt: str = _option(
         "elements",
         "'elements' (the diversity paper's format), 'simple' (class-conditional) or 'attributes' (AttrPrompt: "
@@ -65,7 +73,11 @@ class GenerationSettings:
         )
         for name in ("suppression_top_n", "examples_per_prompt"):
             self._require(name, _is_int(getattr(self, name)) and getattr(self, name) >= 0, "must be an integer >= 0")
-        for name in ("num_examples", "texts_per_request", "max_new_tokens", "batch_size", "num_shards", "min_words"):
+        self._require("model", self.backend != "openai" or bool(self.model), "the openai backend needs the model's name")
+        self._require("request_timeout", _is_number(self.request_timeout) and self.request_timeout > 0, "must be > 0")
+        self._require("max_retries", _is_int(self.max_retries) and self.max_retries >= 0, "must be an integer >= 0")
+        for name in ("num_examples", "texts_per_request", "max_new_tokens", "batch_size", "num_shards", "min_words",
+                     "max_concurrency"):
             self._require(name, _is_int(getattr(self, name)) and getattr(self, name) >= 1, "must be an integer >= 1")
         self._require(
             "max_requests",

@@ -1,0 +1,197 @@
+"""Any OpenAI-compatible chat API (OpenAI, vLLM, llama.cpp's server, TGI, Ollama): requests of a round run
+concurrently, failed ones are retried with backoff, and a request that fails for good is reported, not lost.
+The API key is read from the environment when requests are made and is kept nowhere else."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import queue
+import random
+import threading
+import urllib.error
+import urllib.request
+from typing import Any, Iterator, Sequence
+
+from ..generation.settings import OPENAI_URL
+from .base import Backend, Completion, ContentTokens, Request, RequestFailure
+
+_TOKENIZERS = (  # (tokenize path, its body, detokenize path, its body, the text field) by server kind
+    ("/extras/tokenize", "input", "/extras/detokenize", "tokens", "text"),  # llama-cpp-python
+    ("/tokenize", "prompt", "/detokenize", "tokens", "prompt"),  # vLLM
+)
+
+
+class OpenAIBackend(Backend):
+    """Chat completions from an OpenAI-compatible API.
+
+    base_url: one URL, or several comma-separated that share the requests (and stand in for each other on
+    retries). api_key_env: the variable holding the key ("none" is sent when it is unset, for local servers).
+    count_tokens: tokenize completions with the server's tokenizer, for logit suppression.
+    """
+
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str | None,
+        base_url: str | None = None,
+        *,
+        api_key_env: str = "OPENAI_API_KEY",
+        max_concurrency: int = 8,
+        max_retries: int = 6,
+        timeout: float = 120.0,
+        count_tokens: bool = False,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+    ) -> None:
+        if not model:
+            raise ValueError("model: the openai backend needs the served model's name, e.g. --model gpt-4o-mini.")
+        self.model = model
+        self.base_urls = [url.strip().rstrip("/") for url in (base_url or OPENAI_URL).split(",") if url.strip()]
+        self.api_key_env = api_key_env
+        self.max_concurrency = max_concurrency
+        self.max_retries = max_retries
+        self.timeout = timeout
+        self.count_tokens = count_tokens
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._tokenizer: tuple[str, ...] | None = None
+        self._content = ContentTokens(self._detokenize_one)
+
+    @property
+    def model_id(self) -> str:
+        """The served model's name: the same model on any server shares cache entries; no URL, no key."""
+        return self.model
+
+    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Completion | RequestFailure]]:
+        """Runs the requests concurrently in a worker thread's event loop; yields each as it finishes."""
+        results: queue.Queue = queue.Queue()
+        worker = threading.Thread(target=lambda: asyncio.run(self._run_all(requests, results)), daemon=True)
+        worker.start()
+        for _ in range(len(requests)):
+            index, outcome = results.get()
+            if isinstance(outcome, Completion) and self.count_tokens:
+                outcome = Completion(outcome.text, self.content_tokens(outcome.text), outcome.prompt_tokens,
+                                     outcome.completion_tokens)
+            yield index, outcome
+        worker.join()
+
+    async def _run_all(self, requests: Sequence[Request], results: queue.Queue) -> None:
+        import openai
+
+        api_key = os.environ.get(self.api_key_env) or "none"
+        clients = [openai.AsyncOpenAI(base_url=url, api_key=api_key, max_retries=0, timeout=self.timeout)
+                   for url in self.base_urls]
+        slots = asyncio.Semaphore(self.max_concurrency)
+
+        async def one(index: int, request: Request) -> None:
+            async with slots:
+                outcome = await self._with_retries(clients, index, request)
+            results.put((index, outcome))
+
+        try:
+            await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
+        finally:
+            for client in clients:
+                await client.close()
+
+    async def _with_retries(self, clients: list[Any], index: int, request: Request) -> Completion | RequestFailure:
+        """The completion, trying the servers in turn; a RequestFailure once the retries are spent."""
+        failure = RequestFailure("connection")
+        for attempt in range(self.max_retries + 1):
+            client = clients[(index + attempt) % len(clients)]
+            try:
+                return await self._complete(client, request)
+            except Exception as err:  # noqa: BLE001 (every error is sorted into retry or fail below)
+                failure, retry, wait = self._classify(err)
+                if not retry:
+                    return failure
+            if attempt < self.max_retries:
+                await asyncio.sleep(wait if wait is not None else self._delay(attempt))
+        return failure
+
+    def _classify(self, err: Exception) -> tuple[RequestFailure, bool, float | None]:
+        """What went wrong, whether to retry, and the server's Retry-After in seconds when it gave one."""
+        import openai
+
+        detail = str(err)[:300]
+        if isinstance(err, openai.APITimeoutError):
+            return RequestFailure("timeout", detail), True, None
+        if isinstance(err, openai.APIConnectionError):
+            return RequestFailure("connection", detail), True, None
+        if isinstance(err, openai.APIStatusError):
+            status = err.status_code
+            wait = _retry_after(err.response.headers.get("retry-after"))
+            if status == 429:
+                return RequestFailure("rate_limited", detail), True, wait
+            if status >= 500:
+                return RequestFailure("server_error", detail), True, wait
+            return RequestFailure(f"http_{status}", detail), False, None
+        return RequestFailure("bad_response", detail), False, None
+
+    def _delay(self, attempt: int) -> float:
+        """Exponential backoff with full jitter: up to backoff · 2^attempt seconds, capped."""
+        return random.uniform(0.5, 1.0) * min(self.max_backoff, self.backoff * 2**attempt)
+
+    async def _complete(self, client: Any, request: Request) -> Completion:
+        extra = {"logit_bias": {str(k): v for k, v in request.logit_bias.items()}} if request.logit_bias else {}
+        response = await client.chat.completions.create(
+            model=self.model, messages=request.messages, max_tokens=request.max_tokens,
+            temperature=request.temperature, top_p=request.top_p, seed=request.seed, **extra,
+        )
+        usage = response.usage
+        return Completion(response.choices[0].message.content or "", [], usage.prompt_tokens, usage.completion_tokens)
+
+    def content_tokens(self, text: str) -> list[int]:
+        """Token ids of `text` by the server's tokenizer, leaving out whitespace-only tokens."""
+        return self._content(self._tokenize(text))
+
+    def _server(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """POST to the server (outside /v1): the status and the JSON answer ({} for an error status)."""
+        root = self.base_urls[0].removesuffix("/v1")
+        headers = {"Content-Type": "application/json",
+                   "Authorization": f"Bearer {os.environ.get(self.api_key_env) or 'none'}"}
+        data = json.dumps({"model": self.model, **body}).encode("utf-8")
+        request = urllib.request.Request(root + path, data=data, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            return err.code, {}
+
+    def _tokenize(self, text: str) -> list[int]:
+        if self._tokenizer is None:
+            self._tokenizer = self._find_tokenizer()
+        tokenize, field, *_ = self._tokenizer
+        return list(self._answer(tokenize, {field: text})["tokens"])
+
+    def _detokenize_one(self, token_id: int) -> str:
+        _, _, detokenize, field, text_field = self._tokenizer
+        return self._answer(detokenize, {field: [token_id]})[text_field]
+
+    def _answer(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        status, answer = self._server(path, body)
+        if status != 200:
+            raise RuntimeError(f"the server answered {path} with status {status}.")
+        return answer
+
+    def _find_tokenizer(self) -> tuple[str, ...]:
+        """The first tokenizer endpoint the server answers (llama-cpp-python's, then vLLM's)."""
+        for endpoints in _TOKENIZERS:
+            if self._server(endpoints[0], {endpoints[1]: "a"})[0] == 200:
+                return endpoints
+        raise RuntimeError(
+            f"logit_suppression: the server at {self.base_urls[0]} exposes no tokenizer (/extras/tokenize of "
+            "llama-cpp-python, /tokenize of vLLM), so the biased token ids cannot be known; set "
+            "logit_suppression=0 or serve the model with one of those."
+        )
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header given in seconds; None when absent or a date."""
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None

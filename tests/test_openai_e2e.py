@@ -1,0 +1,181 @@
+"""The openai backend against a real OpenAI-compatible server on loopback: llama-cpp-python's server
+(`python -m llama_cpp.server`) with the packaged SmolLM2 GGUF, started, killed and restarted by the tests."""
+
+import json
+import os
+import secrets
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+
+import datasets
+import pytest
+
+from hf_llmgen.backends import Request
+from hf_llmgen.backends.local import default_gguf_path
+from hf_llmgen.backends.openai_api import OpenAIBackend
+from hf_llmgen.cli import main
+
+pytestmark = pytest.mark.slow
+
+MODEL = "smollm2"
+KEY = "sk-hfllmgen-test-" + secrets.token_hex(12)
+
+
+class Server:
+    """llama_cpp.server on a fixed loopback port, requiring the test API key."""
+
+    def __init__(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.process = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", default_gguf_path(), "--model_alias", MODEL,
+             "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "2048", "--api_key", KEY],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            request = urllib.request.Request(f"{self.url}/models", headers={"Authorization": f"Bearer {KEY}"})
+            try:
+                with urllib.request.urlopen(request, timeout=5):
+                    return
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.3)
+        raise RuntimeError("llama_cpp.server did not start in 120 s")
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def server():
+    running = Server()
+    running.start()
+    yield running
+    running.kill()
+
+
+@pytest.fixture
+def key(monkeypatch):
+    monkeypatch.setenv("HF_LLMGEN_TEST_KEY", KEY)
+    return "HF_LLMGEN_TEST_KEY"
+
+
+def _generate(cache_dir, server, key, **options):
+    return datasets.load_dataset(
+        "hf_llmgen", "sst2", split="train", cache_dir=str(cache_dir), backend="openai", model=MODEL,
+        base_url=server.url, api_key_env=key, **options,
+    )
+
+
+def _cached_requests(cache_dir) -> int:
+    """Requests finished so far (0 before the cache file and its table exist)."""
+    path = cache_dir / "hf_llmgen_requests" / "requests.sqlite"
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as db:
+        try:
+            return db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
+        except sqlite3.OperationalError:  # the table is not made yet
+            return 0
+
+
+def test_generate_through_the_server_and_the_key_is_in_no_file_or_log(server, key, tmp_path, capfd):
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    code = main(["generate", "sst2", "--backend", "openai", "--base-url", server.url, "--model", MODEL,
+                 "--api-key-env", key, "--num-examples", "8", "--max-concurrency", "4", "--output", str(out),
+                 "--cache-dir", str(cache)])
+    assert code == 0
+    generated = datasets.load_from_disk(str(out / "train"))
+    assert len(generated) == 8 and set(generated["backend"]) == {"openai"} and set(generated["model"]) == {MODEL}
+    written = [p for folder in (out, cache) for p in folder.rglob("*") if p.is_file()]
+    assert any(p.name == "requests.sqlite" for p in written) and any(p.name == "README.md" for p in written)
+    for path in written:
+        assert KEY.encode() not in path.read_bytes(), path
+    logs = capfd.readouterr()
+    assert KEY not in logs.out + logs.err
+
+
+def test_logit_bias_reaches_the_server_in_its_token_ids(server, key):
+    backend = OpenAIBackend(MODEL, server.url, api_key_env=key)
+    os.environ[key] = KEY
+    ask = [{"role": "user", "content": "Repeat exactly: the cat sat on the mat with the cat."}]
+    plain = Request(ask, 24, 0.0, 1.0, 0)
+    (_, before), = backend.generate([plain])
+    banned = set(backend.content_tokens(" cat")) | set(backend.content_tokens("cat"))
+    (_, after), = backend.generate([Request(ask, 24, 0.0, 1.0, 0, {t: -100.0 for t in banned})])
+    assert "cat" in before.text.lower()
+    counted = Counter(backend.content_tokens(after.text))
+    assert not any(counted[t] for t in banned), after.text
+
+
+def test_suppression_runs_on_the_servers_token_counts(server, key, tmp_path):
+    ds = _generate(tmp_path, server, key, num_examples=12, batch_size=4, prompt="simple", logit_suppression=1.0)
+    assert len(ds) == 12 and max(ds["round"]) >= 2
+
+
+def _once_requests_finish(cache_dir, count, action):
+    """A started thread that runs `action` once `count` requests are in the request cache; its `done`
+    event is set only when the action ran."""
+    done = threading.Event()
+
+    def watch():
+        deadline = time.time() + 300
+        while _cached_requests(cache_dir) < count:
+            if time.time() > deadline:
+                return
+            time.sleep(0.1)
+        action()
+        done.set()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    thread.done = done
+    return thread
+
+
+def test_a_server_killed_mid_run_and_restarted_loses_nothing(server, key, tmp_path):
+    def restart():
+        server.kill()
+        time.sleep(3)
+        server.start()
+
+    chaos = _once_requests_finish(tmp_path, 3, restart)
+    ds = _generate(tmp_path, server, key, num_examples=16, batch_size=8, max_concurrency=4)
+    chaos.join(timeout=180)
+    assert chaos.done.is_set()  # the server really went down mid-run
+    assert len(ds) == 16
+    assert len(set(ds["request_key"])) == len(ds["request_key"])  # one row per request: no duplicates
+    assert sorted(Counter(ds["label"]).values()) == [8, 8]
+
+
+def test_a_server_gone_for_good_stops_the_run_and_a_rerun_reuses_every_finished_request(
+    server, key, tmp_path, capfd
+):
+    out = tmp_path / "out"
+    command = ["generate", "sst2", "--backend", "openai", "--base-url", server.url, "--model", MODEL,
+               "--api-key-env", key, "--num-examples", "24", "--batch-size", "4", "--max-concurrency", "2",
+               "--max-retries", "1", "--output", str(out), "--cache-dir", str(tmp_path)]
+    killer = _once_requests_finish(tmp_path, 4, server.kill)
+    assert main(command) == 1
+    killer.join(timeout=60)
+    assert killer.done.is_set()
+    error = capfd.readouterr().err
+    assert "every request of this round failed (connection" in error and "run again to continue" in error
+    finished = _cached_requests(tmp_path)
+    server.start()
+    assert main(command) == 0
+    summary = json.loads((out / "generation_summary.json").read_text())
+    assert summary["rows"] == 24 and summary["cached_requests"] == finished >= 4
