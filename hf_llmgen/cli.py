@@ -415,7 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BackendUnavailable as err:
         print(f"hf-llmgen: {err}", file=sys.stderr)
         return 1
-    print(json.dumps({k: summary[k] for k in ("rows", "requests", "cached_requests", "dropped", "seconds")}))
+    print(json.dumps({k: summary[k] for k in ("rows", "requests", "cached_requests", "dropped", "failed", "seconds")}))
     return 0
 
 
