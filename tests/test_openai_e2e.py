@@ -1,6 +1,7 @@
 """The openai backend against a real OpenAI-compatible server on loopback: llama-cpp-python's server
 (`python -m llama_cpp.server`) with the packaged SmolLM2 GGUF, started, killed and restarted by the tests."""
 
+import http.server
 import json
 import os
 import secrets
@@ -179,3 +180,61 @@ def test_a_server_gone_for_good_stops_the_run_and_a_rerun_reuses_every_finished_
     assert main(command) == 0
     summary = json.loads((out / "generation_summary.json").read_text())
     assert summary["rows"] == 24 and summary["cached_requests"] == finished >= 4
+
+
+class FaultyProxy:
+    """An HTTP proxy on loopback in front of the real server that answers the chat requests it is told to
+    with a fault: 429 with Retry-After, a 503, or a reply slower than the client's timeout."""
+
+    def __init__(self, upstream: str, faults: list[str]) -> None:
+        self.upstream = upstream.removesuffix("/v1")
+        self.faults = list(faults)  # one per chat request, in arrival order; then every request passes
+        self.seen: list[tuple[float, str]] = []  # (time, what was done) per chat request
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                fault = proxy.faults.pop(0) if self.path.endswith("/chat/completions") and proxy.faults else "pass"
+                if self.path.endswith("/chat/completions"):
+                    proxy.seen.append((time.monotonic(), fault))
+                if fault == "429":
+                    return self._reply(429, b'{"error": "slow down"}', {"Retry-After": "2"})
+                if fault == "503":
+                    return self._reply(503, b'{"error": "overloaded"}')
+                if fault == "slow":
+                    time.sleep(6)
+                forward = urllib.request.Request(proxy.upstream + self.path, data=body, method="POST", headers={
+                    "Content-Type": "application/json", "Authorization": self.headers["Authorization"]})
+                with urllib.request.urlopen(forward) as answer:
+                    self._reply(answer.status, answer.read())
+
+            def _reply(self, status, body, headers=None):
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_429_503_and_slow_replies_are_retried_and_every_row_arrives(server, key, tmp_path):
+    proxy = FaultyProxy(server.url, ["429", "503", "slow", "429"])
+    ds = datasets.load_dataset(
+        "hf_llmgen", "sst2", split="train", cache_dir=str(tmp_path), backend="openai", model=MODEL,
+        base_url=proxy.url, api_key_env=key, num_examples=6, max_concurrency=1, request_timeout=3.0,
+    )
+    proxy.server.shutdown()
+    assert len(ds) == 6 and sorted(Counter(ds["label"]).values()) == [3, 3]
+    faults = [fault for _, fault in proxy.seen]
+    assert faults[:4] == ["429", "503", "slow", "429"] and faults.count("pass") >= 6
+    # with one request in flight, the request after a 429 came no sooner than its Retry-After of 2 s
+    after_429 = [later - at for (at, fault), (later, _) in zip(proxy.seen, proxy.seen[1:]) if fault == "429"]
+    assert len(after_429) == 2 and min(after_429) >= 2.0
