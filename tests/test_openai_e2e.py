@@ -238,3 +238,14 @@ def test_429_503_and_slow_replies_are_retried_and_every_row_arrives(server, key,
     # with one request in flight, the request after a 429 came no sooner than its Retry-After of 2 s
     after_429 = [later - at for (at, fault), (later, _) in zip(proxy.seen, proxy.seen[1:]) if fault == "429"]
     assert len(after_429) == 2 and min(after_429) >= 2.0
+
+
+def test_requests_per_minute_spaces_the_requests(server, key, tmp_path):
+    proxy = FaultyProxy(server.url, [])
+    ds = datasets.load_dataset(
+        "hf_llmgen", "sst2", split="train", cache_dir=str(tmp_path), backend="openai", model=MODEL,
+        base_url=proxy.url, api_key_env=key, num_examples=4, batch_size=4, max_concurrency=4, requests_per_minute=60,
+    )
+    proxy.server.shutdown()
+    starts = [at for at, _ in proxy.seen]
+    assert len(ds) == 4 and all(later - at >= 0.95 for at, later in zip(starts, starts[1:]))

@@ -37,6 +37,7 @@ def make_backend(settings: GenerationSettings) -> Backend:
             settings.model, settings.base_url, api_key_env=settings.api_key_env,
             max_concurrency=settings.max_concurrency, max_retries=settings.max_retries,
             timeout=settings.request_timeout, count_tokens=settings.logit_suppression > 0,
+            requests_per_minute=settings.requests_per_minute, tokens_per_minute=settings.tokens_per_minute,
         )
     raise ValueError(f"backend: unknown backend {settings.backend!r}.")
 

@@ -23,12 +23,34 @@ _TOKENIZERS = (  # (tokenize path, its body, detokenize path, its body, the text
 )
 
 
+class RateLimit:
+    """Spreads work evenly under a per-minute limit: each `wait(cost)` reserves cost / limit of a minute on a
+    shared timeline and sleeps until its turn (no bursts)."""
+
+    def __init__(self, per_minute: float) -> None:
+        self.seconds_per_unit = 60.0 / per_minute
+        self.next_free = 0.0
+
+    async def wait(self, cost: float = 1.0) -> None:
+        now = asyncio.get_running_loop().time()
+        start = max(now, self.next_free)
+        self.next_free = start + cost * self.seconds_per_unit
+        await asyncio.sleep(start - now)
+
+
+def estimated_tokens(request: Request) -> int:
+    """Tokens a request may use, for tokens-per-minute limits: its prompt at about 4 characters a token,
+    plus its completion budget."""
+    return sum(len(message["content"]) for message in request.messages) // 4 + request.max_tokens
+
+
 class OpenAIBackend(Backend):
     """Chat completions from an OpenAI-compatible API.
 
     base_url: one URL, or several comma-separated that share the requests (and stand in for each other on
     retries). api_key_env: the variable holding the key ("none" is sent when it is unset, for local servers).
     count_tokens: tokenize completions with the server's tokenizer, for logit suppression.
+    requests_per_minute / tokens_per_minute: client-side limits (tokens estimated by `estimated_tokens`).
     """
 
     name = "openai"
@@ -43,6 +65,8 @@ class OpenAIBackend(Backend):
         max_retries: int = 6,
         timeout: float = 120.0,
         count_tokens: bool = False,
+        requests_per_minute: float | None = None,
+        tokens_per_minute: float | None = None,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
     ) -> None:
@@ -55,6 +79,8 @@ class OpenAIBackend(Backend):
         self.max_retries = max_retries
         self.timeout = timeout
         self.count_tokens = count_tokens
+        self.requests_per_minute = requests_per_minute
+        self.tokens_per_minute = tokens_per_minute
         self.backoff = backoff
         self.max_backoff = max_backoff
         self._tokenizer: tuple[str, ...] | None = None
@@ -85,9 +111,15 @@ class OpenAIBackend(Backend):
         clients = [openai.AsyncOpenAI(base_url=url, api_key=api_key, max_retries=0, timeout=self.timeout)
                    for url in self.base_urls]
         slots = asyncio.Semaphore(self.max_concurrency)
+        per_request = RateLimit(self.requests_per_minute) if self.requests_per_minute else None
+        per_token = RateLimit(self.tokens_per_minute) if self.tokens_per_minute else None
 
         async def one(index: int, request: Request) -> None:
             async with slots:
+                if per_request:
+                    await per_request.wait()
+                if per_token:
+                    await per_token.wait(estimated_tokens(request))
                 outcome = await self._with_retries(clients, index, request)
             results.put((index, outcome))
 

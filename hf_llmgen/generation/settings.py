@@ -38,6 +38,10 @@ class GenerationSettings:
     max_concurrency: int = _option(8, "'openai': requests in flight at once")
     max_retries: int = _option(6, "'openai': retries of a request (429, 5xx, timeouts, dropped connections)")
     request_timeout: float = _option(120.0, "'openai': seconds before a request times out (then it is retried)")
+    requests_per_minute: Optional[float] = _option(None, "'openai': client-side limit on requests started per minute")
+    tokens_per_minute: Optional[float] = _option(
+        None, "'openai': client-side limit on tokens per minute (prompt characters / 4 + max_new_tokens)"
+    )
     prompt: str = _option(
         "elements",
         "'elements' (the diversity paper's format), 'simple' (class-conditional) or 'attributes' (AttrPrompt: "
@@ -76,6 +80,9 @@ class GenerationSettings:
         self._require("model", self.backend != "openai" or bool(self.model), "the openai backend needs the model's name")
         self._require("request_timeout", _is_number(self.request_timeout) and self.request_timeout > 0, "must be > 0")
         self._require("max_retries", _is_int(self.max_retries) and self.max_retries >= 0, "must be an integer >= 0")
+        for name in ("requests_per_minute", "tokens_per_minute"):
+            value = getattr(self, name)
+            self._require(name, value is None or (_is_number(value) and value > 0), "must be > 0, or None for no limit")
         for name in ("num_examples", "texts_per_request", "max_new_tokens", "batch_size", "num_shards", "min_words",
                      "max_concurrency"):
             self._require(name, _is_int(getattr(self, name)) and getattr(self, name) >= 1, "must be an integer >= 1")
