@@ -133,6 +133,10 @@ def test_a_bad_task_fails_before_any_model_loads(tmp_path):
         ({"prompt": "fancy"}, "prompt: must be one of"),
         ({"num_examples": 0}, "num_examples: must be an integer >= 1"),
         ({"backend": "gpt"}, "backend: must be one of"),
+        ({"backend": "openai"}, "model: the openai backend needs the model's name"),
+        ({"backend": "openai", "model": "m", "suppression_top_n": 400}, "suppression_top_n: the OpenAI API takes at most 300"),
+        ({"backend": "openai", "model": "m", "max_concurrency": 0}, "max_concurrency: must be an integer >= 1"),
+        ({"backend": "openai", "model": "m", "requests_per_minute": -5}, "requests_per_minute: must be > 0"),
     ],
 )
 def test_bad_options_name_the_option(tmp_path, option, message):

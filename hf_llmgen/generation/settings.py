@@ -12,6 +12,7 @@ from .prompts import PROMPT_STYLES
 
 BACKENDS = ("local", "transformers", "openai")
 OPENAI_URL = "https://api.openai.com/v1"
+OPENAI_MAX_BIASED_TOKENS = 300  # the OpenAI API refuses a logit_bias with more entries
 
 
 def _option(default: Any, help: str) -> Any:
@@ -78,6 +79,11 @@ class GenerationSettings:
         for name in ("suppression_top_n", "examples_per_prompt"):
             self._require(name, _is_int(getattr(self, name)) and getattr(self, name) >= 0, "must be an integer >= 0")
         self._require("model", self.backend != "openai" or bool(self.model), "the openai backend needs the model's name")
+        self._require(
+            "suppression_top_n",
+            self.backend != "openai" or self.suppression_top_n <= OPENAI_MAX_BIASED_TOKENS,
+            f"the OpenAI API takes at most {OPENAI_MAX_BIASED_TOKENS} biased tokens per request",
+        )
         self._require("request_timeout", _is_number(self.request_timeout) and self.request_timeout > 0, "must be > 0")
         self._require("max_retries", _is_int(self.max_retries) and self.max_retries >= 0, "must be an integer >= 0")
         for name in ("requests_per_minute", "tokens_per_minute"):
