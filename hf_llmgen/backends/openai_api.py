@@ -25,7 +25,8 @@ _TOKENIZERS = (  # (tokenize path, its body, detokenize path, its body, the text
 
 class RateLimit:
     """Spreads work evenly under a per-minute limit: each `wait(cost)` reserves cost / limit of a minute on a
-    shared timeline and sleeps until its turn (no bursts)."""
+    shared timeline and sleeps until its turn (no bursts). The timeline is the monotonic clock, so one limit
+    holds across the event loops of successive rounds."""
 
     def __init__(self, per_minute: float) -> None:
         self.seconds_per_unit = 60.0 / per_minute
@@ -79,8 +80,8 @@ class OpenAIBackend(Backend):
         self.max_retries = max_retries
         self.timeout = timeout
         self.count_tokens = count_tokens
-        self.requests_per_minute = requests_per_minute
-        self.tokens_per_minute = tokens_per_minute
+        self.per_request = RateLimit(requests_per_minute) if requests_per_minute else None
+        self.per_token = RateLimit(tokens_per_minute) if tokens_per_minute else None
         self.backoff = backoff
         self.max_backoff = max_backoff
         self._tokenizer: tuple[str, ...] | None = None
@@ -94,10 +95,19 @@ class OpenAIBackend(Backend):
     def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Completion | RequestFailure]]:
         """Runs the requests concurrently in a worker thread's event loop; yields each as it finishes."""
         results: queue.Queue = queue.Queue()
-        worker = threading.Thread(target=lambda: asyncio.run(self._run_all(requests, results)), daemon=True)
+
+        def work() -> None:
+            try:
+                asyncio.run(self._run_all(requests, results))
+            except BaseException as err:  # noqa: BLE001 (handed to the caller instead of hanging it)
+                results.put((None, err))
+
+        worker = threading.Thread(target=work, daemon=True)
         worker.start()
         for _ in range(len(requests)):
             index, outcome = results.get()
+            if index is None:
+                raise outcome
             if isinstance(outcome, Completion) and self.count_tokens:
                 outcome = Completion(outcome.text, self.content_tokens(outcome.text), outcome.prompt_tokens,
                                      outcome.completion_tokens)
@@ -111,15 +121,13 @@ class OpenAIBackend(Backend):
         clients = [openai.AsyncOpenAI(base_url=url, api_key=api_key, max_retries=0, timeout=self.timeout)
                    for url in self.base_urls]
         slots = asyncio.Semaphore(self.max_concurrency)
-        per_request = RateLimit(self.requests_per_minute) if self.requests_per_minute else None
-        per_token = RateLimit(self.tokens_per_minute) if self.tokens_per_minute else None
 
         async def one(index: int, request: Request) -> None:
             async with slots:
-                if per_request:
-                    await per_request.wait()
-                if per_token:
-                    await per_token.wait(estimated_tokens(request))
+                if self.per_request:
+                    await self.per_request.wait()
+                if self.per_token:
+                    await self.per_token.wait(estimated_tokens(request))
                 outcome = await self._with_retries(clients, index, request)
             results.put((index, outcome))
 
