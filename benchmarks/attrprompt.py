@@ -17,7 +17,7 @@ import tempfile
 import time
 
 import datasets
-from record import machine, peak_rss_mib, write_result
+from record import machine, markdown_table, peak_rss_mib, write_result
 
 import hf_llmgen  # noqa: F401  (registers the builder)
 from hf_llmgen.metrics import EmbeddingCache, measure
@@ -64,11 +64,7 @@ def main() -> None:
     cache.close()
     write_result(args.output, {"machine": machine(), "seed": args.seed, "reference": "each task's real test split",
                                "downstream_epochs": args.epochs, "results": results, "peak_rss_mib": peak_rss_mib()})
-    print("| task | prompt | " + " | ".join(COLUMNS) + " |")
-    print("|---" * (len(COLUMNS) + 2) + "|")
-    for r in results:
-        values = " | ".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in COLUMNS)
-        print(f"| {r['task']} | {r['prompt']} | {values} |")
+    print(markdown_table(results, ("task", "prompt", *COLUMNS)))
 
 
 if __name__ == "__main__":

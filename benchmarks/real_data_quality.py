@@ -17,7 +17,7 @@ import tempfile
 import time
 
 import datasets
-from record import write_result
+from record import markdown_table, write_result
 
 import hf_llmgen  # noqa: F401  (registers the builder)
 from hf_llmgen.metrics import EmbeddingCache, measure
@@ -73,11 +73,7 @@ def main() -> None:
 
     write_result(args.output, {"reference": "each task's real test split", "seed": args.seed, "oracles": oracles,
                                "downstream_epochs": args.epochs, "results": results})
-    print("| task | set | rows | " + " | ".join(COLUMNS) + " |")
-    print("|---" * (len(COLUMNS) + 3) + "|")
-    for r in results:
-        values = " | ".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in COLUMNS)
-        print(f"| {r['task']} | {r['set']} | {r['rows']} | {values} |")
+    print(markdown_table(results, ("task", "set", "rows", *COLUMNS)))
 
 
 if __name__ == "__main__":

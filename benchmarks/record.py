@@ -36,3 +36,12 @@ def mean_by(results: list[dict], keys: tuple[str, ...], values: tuple[str, ...])
         means = {f"mean_{value}": sum(row[value] for row in done) / len(done) if done else None for value in values}
         summary.append({**dict(zip(keys, group)), "runs": len(done), "failed": len(rows) - len(done), **means})
     return summary
+
+
+def markdown_table(results: list[dict], columns: tuple[str, ...]) -> str:
+    """The results as a Markdown table of `columns`, floats to 3 decimals."""
+    lines = ["| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
+    for row in results:
+        lines.append("| " + " | ".join(f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns)
+                     + " |")
+    return "\n".join(lines)
