@@ -31,7 +31,7 @@ from .interventions.labelling import (
 )
 from .interventions.relabel import check_human_labels
 from .interventions.selection import STRATEGIES
-from .metrics.report import class_names, label_names, require_column
+from .metrics.report import class_names, label_memberships, label_names, require_column
 from .registration import BUILDER_NAME
 from .task import TaskSpecError, load_task, preset_names
 
@@ -186,11 +186,9 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
 
 def rows_per_label(dataset: datasets.Dataset) -> dict[str, int]:
     """Rows having each label, from `label` or, for multi-label data, `labels`."""
-    column = "label" if "label" in dataset.column_names else "labels"
-    feature = dataset.features[column]
-    names = feature.names if column == "label" else feature.feature.names
-    ids = Counter(dataset[column] if column == "label" else (i for row in dataset[column] for i in row))
-    return {name: ids[i] for i, name in enumerate(names)}
+    labels, names, _ = label_memberships(dataset, "label" if "label" in dataset.column_names else "labels")
+    counts = Counter(labels)
+    return {name: counts[name] for name in names}
 
 
 def load_any(path: str) -> datasets.Dataset:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from ..task import TaskSpec
+from ..task import Attribute, TaskSpec
 
 
 def attribute_column(name: str) -> str:
@@ -29,7 +29,7 @@ class AttributeSampler:
     def sample(self, label: str) -> dict[str, str]:
         return {attribute.name: self._next(attribute, label) for attribute in self.task.attributes}
 
-    def _next(self, attribute, label: str) -> str:
+    def _next(self, attribute: Attribute, label: str) -> str:
         values, weights = self.task.attribute_values(attribute, label)
         shares = [w / sum(weights) for w in weights] if weights else [1 / len(values)] * len(values)
         counts = self.counts.setdefault((attribute.name, label), dict.fromkeys(values, 0))

@@ -12,7 +12,7 @@ from typing import Any
 
 import datasets
 
-from .labelling import LabelsFile, Mark, check_mark
+from .labelling import LabelsFile, Mark, check_mark, sample_items
 
 
 class Annotation:
@@ -28,24 +28,12 @@ class Annotation:
         self.labels = labels
         self.title = title
         self.text_column = text_column
-        self.label_column = label_column if label_column in dataset.column_names else None
+        self.label_column = label_column
         self._lock = threading.Lock()
 
     def state(self) -> dict[str, Any]:
         """The page's data: label names and every sample row with its dataset label and current mark."""
-        marks = self.labels.read()
-        sample = self.dataset.select(self.rows)
-        texts = sample[self.text_column]
-        labels = sample[self.label_column] if self.label_column else [None] * len(self.rows)
-        feature = self.dataset.features.get(self.label_column) if self.label_column else None
-        items = []
-        for row, text, label in zip(self.rows, texts, labels):
-            mark = marks.get(row)
-            items.append({
-                "row": row, "text": text,
-                "label": feature.int2str(label) if isinstance(feature, datasets.ClassLabel) else label,
-                "human_label": mark.label if mark else None, "out_of_scope": bool(mark and mark.out_of_scope),
-            })
+        items = sample_items(self.dataset, self.rows, self.labels.read(), self.text_column, self.label_column)
         return {"dataset": self.title, "labels": self.names, "items": items}
 
     def mark(self, payload: dict[str, Any]) -> dict[str, Any]:

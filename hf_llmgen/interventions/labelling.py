@@ -13,7 +13,7 @@ import datasets
 import numpy as np
 
 from ..metrics.embeddings import EmbeddingCache
-from ..metrics.report import require_column
+from ..metrics.report import label_names, require_column
 from .selection import choose_rows
 
 LABELS_FILE = "human_labels.jsonl"
@@ -117,21 +117,25 @@ def scope_marks(marks: Iterable[Mark]) -> tuple[list[str], list[bool]]:
     return [mark.text for mark in marks], [not mark.out_of_scope for mark in marks]
 
 
+def sample_items(dataset: datasets.Dataset, rows: Sequence[int], marks: dict[int, Mark], text_column: str = "text",
+                 label_column: str | None = "label") -> list[dict]:
+    """Each sample row as shown to a person: row, text, label (the dataset's, as a name), human_label and
+    out_of_scope (from its mark, if any)."""
+    sample = dataset.select(rows)
+    has_labels = label_column is not None and label_column in sample.column_names
+    labels = label_names(sample, label_column)[0] if has_labels else [None] * len(rows)
+    return [
+        {"row": row, "text": text, "label": label, "human_label": marks[row].label if row in marks else None,
+         "out_of_scope": row in marks and marks[row].out_of_scope}
+        for row, text, label in zip(rows, sample[text_column], labels)
+    ]
+
+
 def export_sample(path: str, dataset: datasets.Dataset, rows: Sequence[int], marks: dict[int, Mark],
                   text_column: str = "text", label_column: str | None = "label") -> None:
-    """Write the sample as CSV or JSONL (by extension): row, text, label (the dataset's), human_label and
-    out_of_scope (filled where already marked; a person fills the rest)."""
-    records = []
-    for row in rows:
-        item = dataset[row]
-        label = item.get(label_column) if label_column else None
-        if label is not None and isinstance(dataset.features[label_column], datasets.ClassLabel):
-            label = dataset.features[label_column].int2str(label)
-        mark = marks.get(row)
-        records.append({
-            "row": row, "text": item[text_column], "label": label,
-            "human_label": mark.label if mark else None, "out_of_scope": bool(mark and mark.out_of_scope),
-        })
+    """Write the sample (see `sample_items`) as CSV or JSONL, by extension; a person fills in human_label or
+    out_of_scope where they are blank."""
+    records = sample_items(dataset, rows, marks, text_column, label_column)
     if path.endswith(".csv"):
         with open(path, "w", encoding="utf-8", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=EXPORT_COLUMNS)
