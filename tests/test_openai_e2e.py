@@ -183,21 +183,25 @@ def test_a_server_gone_for_good_stops_the_run_and_a_rerun_reuses_every_finished_
 
 
 class FaultyProxy:
-    """An HTTP proxy on loopback in front of the real server that answers the chat requests it is told to
-    with a fault: 429 with Retry-After, a 503, or a reply slower than the client's timeout."""
+    """An HTTP proxy on loopback in front of the real server that answers the generation requests it is told
+    to with a fault: 429 with Retry-After, a 503, or a reply slower than the client's timeout. It keeps each
+    generation request's path and body."""
 
     def __init__(self, upstream: str, faults: list[str]) -> None:
         self.upstream = upstream.removesuffix("/v1")
-        self.faults = list(faults)  # one per chat request, in arrival order; then every request passes
-        self.seen: list[tuple[float, str]] = []  # (time, what was done) per chat request
+        self.faults = list(faults)  # one per generation request, in arrival order; then every request passes
+        self.seen: list[tuple[float, str]] = []  # (time, what was done) per generation request
+        self.requests: list[tuple[str, dict]] = []  # (path, JSON body) per generation request
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                fault = proxy.faults.pop(0) if self.path.endswith("/chat/completions") and proxy.faults else "pass"
-                if self.path.endswith("/chat/completions"):
+                generation = self.path.endswith("completions")  # chat or plain
+                fault = proxy.faults.pop(0) if generation and proxy.faults else "pass"
+                if generation:
                     proxy.seen.append((time.monotonic(), fault))
+                    proxy.requests.append((self.path, json.loads(body)))
                 if fault == "429":
                     return self._reply(429, b'{"error": "slow down"}', {"Retry-After": "2"})
                 if fault == "503":
@@ -249,3 +253,32 @@ def test_requests_per_minute_spaces_the_requests(server, key, tmp_path):
     proxy.server.shutdown()
     starts = [at for at, _ in proxy.seen]
     assert len(ds) == 4 and all(later - at >= 0.95 for at, later in zip(starts, starts[1:]))
+
+
+def test_a_prompt_shared_by_requests_asks_for_n_choices_then_one_by_one_where_n_is_ignored(server, key, tmp_path):
+    proxy = FaultyProxy(server.url, [])
+    ds = datasets.load_dataset(
+        "hf_llmgen", "sst2", split="train", cache_dir=str(tmp_path), backend="openai", model=MODEL,
+        base_url=proxy.url, api_key_env=key, num_examples=8, batch_size=8, choices_per_prompt=4,
+    )
+    proxy.server.shutdown()
+    assert len(ds) == 8 and sorted(Counter(ds["label"]).values()) == [4, 4]
+    # the first round's two prompts (one per label, both in flight at once) ask for 4 choices; llama.cpp's
+    # server gives one, so each prompt's other 3 requests go one by one, and n is never sent again
+    prompts = Counter(json.dumps(body["messages"]) for _, body in proxy.requests)
+    with_n = [json.dumps(body["messages"]) for _, body in proxy.requests if "n" in body]
+    assert [body["n"] for _, body in proxy.requests if "n" in body] == [4, 4]
+    assert len(set(with_n)) == 2 and all(prompts[prompt] >= 4 for prompt in with_n)
+    assert len(set(ds["request_key"])) == 8
+
+
+def test_the_completions_endpoint_generates_rows(server, key, tmp_path):
+    proxy = FaultyProxy(server.url, [])
+    ds = datasets.load_dataset(
+        "hf_llmgen", "sst2", split="train", cache_dir=str(tmp_path), backend="openai", model=MODEL,
+        base_url=proxy.url, api_key_env=key, api="completions", num_examples=4, prompt="simple", min_words=1,
+    )
+    proxy.server.shutdown()
+    assert len(ds) == 4 and set(ds["backend"]) == {"openai-completions"}
+    assert {path for path, _ in proxy.requests} == {"/v1/completions"}
+    assert all(body["prompt"].endswith("\n\n") and "messages" not in body for _, body in proxy.requests)

@@ -34,7 +34,7 @@ def make_backend(settings: GenerationSettings) -> Backend:
         from .openai_api import OpenAIBackend
 
         return OpenAIBackend(
-            settings.model, settings.base_url, api_key_env=settings.api_key_env,
+            settings.model, settings.base_url, api=settings.api, api_key_env=settings.api_key_env,
             max_concurrency=settings.max_concurrency, max_retries=settings.max_retries,
             timeout=settings.request_timeout, count_tokens=settings.logit_suppression > 0,
             requests_per_minute=settings.requests_per_minute, tokens_per_minute=settings.tokens_per_minute,

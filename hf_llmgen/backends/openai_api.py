@@ -1,11 +1,13 @@
-"""Any OpenAI-compatible chat API (OpenAI, vLLM, llama.cpp's server, TGI, Ollama): requests of a round run
-concurrently, failed ones are retried with backoff, and a request that fails for good is reported, not lost.
-The API key is read from the environment when requests are made and is kept nowhere else."""
+"""Any OpenAI-compatible API (OpenAI, vLLM, llama.cpp's server, TGI, Ollama), chat or completions: requests of
+a round run concurrently, identical prompts go out as one request with `n` choices where the server allows it,
+failed requests are retried with backoff, and a request that fails for good is reported, not lost. The API key
+is read from the environment when requests are made and is kept nowhere else."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import queue
 import random
@@ -14,8 +16,12 @@ import urllib.error
 import urllib.request
 from typing import Any, Iterator, Sequence
 
-from ..generation.settings import OPENAI_URL
+from ..generation.settings import APIS, OPENAI_URL
 from .base import Backend, Completion, ContentTokens, Request, RequestFailure
+
+MAX_CHOICES = 128  # the most choices (`n`) OpenAI's API gives for one request
+
+logger = logging.getLogger(__name__)
 
 _TOKENIZERS = (  # (tokenize path, its body, detokenize path, its body, the text field) by server kind
     ("/extras/tokenize", "input", "/extras/detokenize", "tokens", "text"),  # llama-cpp-python
@@ -39,17 +45,44 @@ class RateLimit:
         await asyncio.sleep(start - now)
 
 
-def estimated_tokens(request: Request) -> int:
+def estimated_tokens(request: Request, choices: int = 1) -> int:
     """Tokens a request may use, for tokens-per-minute limits: its prompt at about 4 characters a token,
-    plus its completion budget."""
-    return sum(len(message["content"]) for message in request.messages) // 4 + request.max_tokens
+    plus its completion budget for each choice."""
+    return sum(len(message["content"]) for message in request.messages) // 4 + request.max_tokens * choices
+
+
+def completion_prompt(messages: list[dict[str, str]]) -> str:
+    """The chat messages as one plain prompt for the completions endpoint: their texts, a blank line apart."""
+    return "\n\n".join(message["content"] for message in messages) + "\n\n"
+
+
+def same_prompt_groups(requests: Sequence[Request], most: int) -> list[list[int]]:
+    """Indices of requests that differ only in their seed, in groups of at most `most` (one API call each)."""
+    groups: dict[str, list[list[int]]] = {}
+    for index, request in enumerate(requests):
+        key = json.dumps([request.messages, request.max_tokens, request.temperature, request.top_p,
+                          sorted(request.logit_bias.items())])
+        chunks = groups.setdefault(key, [[]])
+        if len(chunks[-1]) == most:
+            chunks.append([])
+        chunks[-1].append(index)
+    return [chunk for chunks in groups.values() for chunk in chunks]
+
+
+def split_usage(texts: list[str], prompt_tokens: int, completion_tokens: int) -> list[Completion]:
+    """One Completion per choice of a request: the prompt, paid once, is counted on the first; the completion
+    tokens are shared out evenly (the API reports only their total)."""
+    share, extra = divmod(completion_tokens, len(texts))
+    return [Completion(text, [], prompt_tokens if i == 0 else 0, share + (1 if i < extra else 0))
+            for i, text in enumerate(texts)]
 
 
 class OpenAIBackend(Backend):
     """Chat completions from an OpenAI-compatible API.
 
     base_url: one URL, or several comma-separated that share the requests (and stand in for each other on
-    retries). api_key_env: the variable holding the key ("none" is sent when it is unset, for local servers).
+    retries). api: "chat" (/chat/completions) or "completions" (/completions, the messages joined into one
+    prompt). api_key_env: the variable holding the key ("none" is sent when it is unset, for local servers).
     count_tokens: tokenize completions with the server's tokenizer, for logit suppression.
     requests_per_minute / tokens_per_minute: client-side limits (tokens estimated by `estimated_tokens`).
     """
@@ -61,6 +94,7 @@ class OpenAIBackend(Backend):
         model: str | None,
         base_url: str | None = None,
         *,
+        api: str = "chat",
         api_key_env: str = "OPENAI_API_KEY",
         max_concurrency: int = 8,
         max_retries: int = 6,
@@ -73,7 +107,12 @@ class OpenAIBackend(Backend):
     ) -> None:
         if not model:
             raise ValueError("model: the openai backend needs the served model's name, e.g. --model gpt-4o-mini.")
+        if api not in APIS:
+            raise ValueError(f"api: must be one of {APIS}; got {api!r}.")
         self.model = model
+        self.api = api
+        self.name = "openai" if api == "chat" else "openai-completions"  # in cache keys: the two answer differently
+        self.n_allowed = True  # until a server answers a request for n choices with fewer
         self.base_urls = [url.strip().rstrip("/") for url in (base_url or OPENAI_URL).split(",") if url.strip()]
         self.api_key_env = api_key_env
         self.max_concurrency = max_concurrency
@@ -122,28 +161,46 @@ class OpenAIBackend(Backend):
                    for url in self.base_urls]
         slots = asyncio.Semaphore(self.max_concurrency)
 
-        async def one(index: int, request: Request) -> None:
+        async def one(indices: list[int]) -> None:
             async with slots:
-                if self.per_request:
-                    await self.per_request.wait()
-                if self.per_token:
-                    await self.per_token.wait(estimated_tokens(request))
-                outcome = await self._with_retries(clients, index, request)
-            results.put((index, outcome))
+                outcomes = await self._choices(clients, indices, requests[indices[0]])
+            for index, outcome in zip(indices, outcomes):
+                results.put((index, outcome))
 
+        groups = same_prompt_groups(requests, MAX_CHOICES if self.n_allowed else 1)
         try:
-            await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
+            await asyncio.gather(*(one(group) for group in groups))
         finally:
             for client in clients:
                 await client.close()
 
-    async def _with_retries(self, clients: list[Any], index: int, request: Request) -> Completion | RequestFailure:
-        """The completion, trying the servers in turn; a RequestFailure once the retries are spent."""
+    async def _choices(self, clients: list[Any], indices: list[int], request: Request) -> list[Completion | RequestFailure]:
+        """One outcome per index, all for the same prompt: one call with n = len(indices) choices; when the
+        server gives fewer, the rest are asked for one by one, and n is not used again."""
+        if self.per_request:
+            await self.per_request.wait()
+        if self.per_token:
+            await self.per_token.wait(estimated_tokens(request, len(indices)))
+        outcome = await self._with_retries(clients, indices[0], request, len(indices))
+        if isinstance(outcome, RequestFailure):
+            return [outcome] * len(indices)
+        if len(outcome) < len(indices):
+            if self.n_allowed:
+                logger.info("The server at %s gives one choice per request; n is not used.", self.base_urls[0])
+            self.n_allowed = False
+            for index in indices[len(outcome):]:
+                outcome += await self._choices(clients, [index], request)
+        return outcome
+
+    async def _with_retries(
+        self, clients: list[Any], index: int, request: Request, n: int
+    ) -> list[Completion] | RequestFailure:
+        """The completions, trying the servers in turn; a RequestFailure once the retries are spent."""
         failure = RequestFailure("connection")
         for attempt in range(self.max_retries + 1):
             client = clients[(index + attempt) % len(clients)]
             try:
-                return await self._complete(client, request)
+                return await self._complete(client, request, n)
             except Exception as err:  # noqa: BLE001 (every error is sorted into retry or fail below)
                 failure, retry, wait = self._classify(err)
                 if not retry:
@@ -175,14 +232,22 @@ class OpenAIBackend(Backend):
         """Exponential backoff with full jitter: up to backoff · 2^attempt seconds, capped."""
         return random.uniform(0.5, 1.0) * min(self.max_backoff, self.backoff * 2**attempt)
 
-    async def _complete(self, client: Any, request: Request) -> Completion:
-        extra = {"logit_bias": {str(k): v for k, v in request.logit_bias.items()}} if request.logit_bias else {}
-        response = await client.chat.completions.create(
-            model=self.model, messages=request.messages, max_tokens=request.max_tokens,
-            temperature=request.temperature, top_p=request.top_p, seed=request.seed, **extra,
-        )
-        usage = response.usage
-        return Completion(response.choices[0].message.content or "", [], usage.prompt_tokens, usage.completion_tokens)
+    async def _complete(self, client: Any, request: Request, n: int) -> list[Completion]:
+        """One call; a completion per choice the server gave (n asked for, n omitted when 1)."""
+        options: dict[str, Any] = {"n": n} if n > 1 else {}
+        if request.logit_bias:
+            options["logit_bias"] = {str(k): v for k, v in request.logit_bias.items()}
+        common = dict(model=self.model, max_tokens=request.max_tokens, temperature=request.temperature,
+                      top_p=request.top_p, seed=request.seed, **options)
+        if self.api == "chat":
+            response = await client.chat.completions.create(messages=request.messages, **common)
+            texts = [choice.message.content or "" for choice in response.choices]
+        else:
+            response = await client.completions.create(prompt=completion_prompt(request.messages), **common)
+            texts = [choice.text or "" for choice in response.choices]
+        if not texts:
+            raise ValueError("the server answered with no choices")
+        return split_usage(texts, response.usage.prompt_tokens, response.usage.completion_tokens)
 
     def content_tokens(self, text: str) -> list[int]:
         """Token ids of `text` by the server's tokenizer, leaving out whitespace-only tokens."""

@@ -138,18 +138,7 @@ class GenerationRun:
     ) -> Iterator[tuple[str, dict[str, Any]]]:
         """(label or label-set key, row) for every row accepted in this round."""
         s = self.settings
-        rng = random.Random(derive_seed(s.seed, self.shard, round_index, "examples"))
-        bias = self.frequency.logit_bias(s.suppression_top_n, s.logit_suppression)
-        requests, shown, configurations = [], [], []
-        for i, label in enumerate(labels):
-            examples = pick_examples(self.pool, label, s.prompt, s.examples_per_prompt, rng)
-            first_label = members(self.task, label)[0]  # a label set's attribute values: its first label's
-            configuration = self.attributes.sample(first_label) if s.prompt == "attributes" else {}
-            messages = build_messages(self.task, s.prompt, label, examples, s.texts_per_request, configuration)
-            seed = derive_seed(s.seed, self.shard, round_index, i)
-            requests.append(Request(messages, s.max_new_tokens, s.temperature, s.top_p, seed, bias))
-            shown.append([ex.text for ex in examples])
-            configurations.append(configuration)
+        requests, shown, configurations = self._requests(round_index, labels)
         completions, keys = self._complete(requests)
         for i, (label, request) in enumerate(zip(labels, requests)):
             completion = completions[i]
@@ -167,6 +156,30 @@ class GenerationRun:
                 self.stats.rows += 1
                 row = self._row(text, label, request, keys[i], shown[i], round_index, index)
                 yield label, {**row, **{attribute_column(name): value for name, value in configurations[i].items()}}
+
+    def _requests(self, round_index: int, labels: list[str]) -> tuple[list[Request], list[list[str]], list[dict]]:
+        """A request per label, with the in-context texts it shows and its attribute configuration; up to
+        `choices_per_prompt` requests of a label in a row share one prompt."""
+        s = self.settings
+        rng = random.Random(derive_seed(s.seed, self.shard, round_index, "examples"))
+        bias = self.frequency.logit_bias(s.suppression_top_n, s.logit_suppression)
+        requests, shown, configurations = [], [], []
+        prompts: dict[str, tuple[list[Example], dict[str, str], list]] = {}  # label -> its current prompt
+        uses = Counter()
+        for i, label in enumerate(labels):
+            if uses[label] % s.choices_per_prompt == 0:  # a new prompt; else the label's last one again
+                examples = pick_examples(self.pool, label, s.prompt, s.examples_per_prompt, rng)
+                first_label = members(self.task, label)[0]  # a label set's attribute values: its first label's
+                configuration = self.attributes.sample(first_label) if s.prompt == "attributes" else {}
+                messages = build_messages(self.task, s.prompt, label, examples, s.texts_per_request, configuration)
+                prompts[label] = (examples, configuration, messages)
+            uses[label] += 1
+            examples, configuration, messages = prompts[label]
+            seed = derive_seed(s.seed, self.shard, round_index, i)
+            requests.append(Request(messages, s.max_new_tokens, s.temperature, s.top_p, seed, bias))
+            shown.append([ex.text for ex in examples])
+            configurations.append(configuration)
+        return requests, shown, configurations
 
     def _complete(self, requests: list[Request]) -> tuple[list[Completion | None], list[str]]:
         """Completions for every request: from the cache where finished before, else from the backend (each

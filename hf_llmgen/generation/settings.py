@@ -11,6 +11,7 @@ from typing import Any, Optional, Union
 from .prompts import PROMPT_STYLES
 
 BACKENDS = ("local", "transformers", "openai")
+APIS = ("chat", "completions")
 OPENAI_URL = "https://api.openai.com/v1"
 OPENAI_MAX_BIASED_TOKENS = 300  # the OpenAI API refuses a logit_bias with more entries
 
@@ -35,6 +36,7 @@ class GenerationSettings:
     base_url: Optional[str] = _option(
         None, f"'openai': the API's URL (default {OPENAI_URL}); several, comma-separated, share the load"
     )
+    api: str = _option("chat", "'openai': 'chat' (/chat/completions) or 'completions' (/completions, one plain prompt)")
     api_key_env: str = _option("OPENAI_API_KEY", "'openai': the environment variable holding the API key")
     max_concurrency: int = _option(8, "'openai': requests in flight at once")
     max_retries: int = _option(6, "'openai': retries of a request (429, 5xx, timeouts, dropped connections)")
@@ -54,6 +56,11 @@ class GenerationSettings:
     suppression_top_n: int = _option(100, "how many of the most frequent tokens are suppressed")
     examples_per_prompt: int = _option(3, "in-context examples per prompt, drawn from the growing pool")
     texts_per_request: int = _option(1, "texts asked for in one request")
+    choices_per_prompt: int = _option(
+        1,
+        "requests that share one prompt (same examples and attributes, own seeds); 'openai' sends them as one "
+        "request with n choices where the server allows it, paying for the prompt once",
+    )
     max_new_tokens: int = _option(96, "completion budget per request")
     batch_size: int = _option(8, "requests per round; suppression and the example pool update between rounds")
     min_words: int = _option(3, "shorter candidates are dropped as too short")
@@ -68,6 +75,7 @@ class GenerationSettings:
         self._require("task", self.task is not None, "give a preset name (e.g. 'sst2'), a YAML path or a dict")
         self._require("seed", _is_int(self.seed), "must be an integer")
         self._require("backend", self.backend in BACKENDS, f"must be one of {BACKENDS}")
+        self._require("api", self.api in APIS, f"must be one of {APIS}")
         self._require("prompt", self.prompt in PROMPT_STYLES, f"must be one of {PROMPT_STYLES}")
         self._require("temperature", _is_number(self.temperature) and self.temperature >= 0, "must be a number >= 0")
         self._require("top_p", _is_number(self.top_p) and 0 < self.top_p <= 1, "must be in (0, 1]")
@@ -90,7 +98,7 @@ class GenerationSettings:
             value = getattr(self, name)
             self._require(name, value is None or (_is_number(value) and value > 0), "must be > 0, or None for no limit")
         for name in ("num_examples", "texts_per_request", "max_new_tokens", "batch_size", "num_shards", "min_words",
-                     "max_concurrency"):
+                     "max_concurrency", "choices_per_prompt"):
             self._require(name, _is_int(getattr(self, name)) and getattr(self, name) >= 1, "must be an integer >= 1")
         self._require(
             "max_requests",
