@@ -11,6 +11,8 @@ from datasets.builder import Key
 from .backends import make_backend
 from .generation.attributes import attribute_column
 from .generation.cache import RequestCache
+from .generation.cost import read_prices
+from .generation.estimate import check_max_cost
 from .generation.runner import GenerationRun, GenerationStats
 from .generation.settings import GenerationSettings
 from .task import load_task, preset_names
@@ -28,12 +30,15 @@ class LLMGen(datasets.GeneratorBasedBuilder):
     BUILDER_CONFIGS = [LLMGenConfig(name=name, task=name) for name in preset_names()]
 
     def _create_builder_config(self, config_name=None, custom_features=None, config_id=None, **config_kwargs):
-        """Resolve the task to its full spec (so the cache key follows its content) and validate every option."""
+        """Resolve the task and the prices to their content (so the cache key follows it) and validate every
+        option."""
         task = config_kwargs.get("task")
         if task is not None and config_name is not None:
             raise ValueError(f"task: give either a preset name ({config_name!r}) or task=..., not both.")
         if task is not None or config_name is not None:
             config_kwargs["task"] = load_task(task if task is not None else config_name).to_dict()
+        if config_kwargs.get("prices") is not None:
+            config_kwargs["prices"] = read_prices(config_kwargs["prices"])
         config, config_id = super()._create_builder_config(config_name, custom_features, config_id, **config_kwargs)
         config.validate()
         if config.prompt == "attributes" and not load_task(config.task).attributes:
@@ -41,6 +46,7 @@ class LLMGen(datasets.GeneratorBasedBuilder):
                 "prompt: 'attributes' needs attributes in the task spec; add them (or draft them with "
                 "`hf-llmgen attributes suggest TASK`), or pick another prompt style."
             )
+        check_max_cost(config, load_task(config.task))
         return config, config_id
 
     def _info(self) -> datasets.DatasetInfo:

@@ -71,6 +71,7 @@ def dataset_card(
         attributes=_attribute_rows(task) if settings.prompt == "attributes" else [],
         settings=sorted(options(settings).items()),
         summary=summary,
+        max_cost=settings.max_cost,
         task_argument=repr(task_argument),
         options=repr(changed_options(settings)),
     )

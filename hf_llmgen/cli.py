@@ -18,6 +18,7 @@ from datasets.exceptions import DatasetGenerationError
 from .backends import BackendUnavailable, make_backend
 from .builder import generation_summary
 from .cards import dataset_card
+from .generation.estimate import estimate_run
 from .generation.settings import BACKENDS, GenerationSettings
 from .generation.suggest import AttributeSuggester
 from .metrics import EmbeddingCache, measure
@@ -60,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--output", required=True, help="folder to write the dataset, README.md and summary into")
     gen.add_argument("--format", choices=("arrow", "parquet"), default="arrow", help="arrow = save_to_disk layout")
     gen.add_argument("--cache-dir", default=None, help="datasets cache folder (the request cache lives there too)")
+    gen.add_argument("--estimate", action="store_true",
+                     help="print the requests, tokens and cost the run would take, and generate nothing")
     _add_settings_flags(gen)
 
     mea = commands.add_parser("measure", help="print diversity, similarity and label metrics of a dataset")
@@ -158,6 +161,10 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
     name, task_argument = (args.task, args.task) if args.task in preset_names() else (None, args.task)
     extra = {} if name else {"task": os.path.abspath(args.task)}
     builder = datasets.load_dataset_builder(BUILDER_NAME, name, cache_dir=args.cache_dir, **extra, **options)
+    task = load_task(builder.config.task)
+    estimate = estimate_run(builder.config, task)
+    if args.estimate:
+        return {"estimate": estimate}
     reused = os.path.exists(os.path.join(builder.cache_dir, "dataset_info.json"))
     try:
         builder.download_and_prepare()
@@ -170,13 +177,13 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
     summary = generation_summary(builder).to_dict()
     summary["rows_per_label"] = rows_per_label(dataset)
     summary["served_from_datasets_cache"] = reused
+    summary["estimate"] = estimate
 
     os.makedirs(args.output, exist_ok=True)
     if args.format == "parquet":
         dataset.to_parquet(os.path.join(args.output, "train.parquet"))
     else:
         dataset.save_to_disk(os.path.join(args.output, "train"))
-    task = load_task(builder.config.task)
     model_id = make_backend(builder.config).model_id
     card = dataset_card(task, builder.config, task_argument, model_id, summary)
     card.save(os.path.join(args.output, "README.md"))
@@ -413,7 +420,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BackendUnavailable as err:
         print(f"hf-llmgen: {err}", file=sys.stderr)
         return 1
-    print(json.dumps({k: summary[k] for k in ("rows", "requests", "cached_requests", "dropped", "failed", "seconds")}))
+    if args.estimate:
+        print(json.dumps(summary["estimate"]))
+        return 0
+    keys = ("rows", "requests", "cached_requests", "dropped", "failed", "cost_usd", "max_cost_reached", "seconds")
+    print(json.dumps({k: summary[k] for k in keys}))
     return 0
 
 

@@ -282,3 +282,30 @@ def test_the_completions_endpoint_generates_rows(server, key, tmp_path):
     assert len(ds) == 4 and set(ds["backend"]) == {"openai-completions"}
     assert {path for path, _ in proxy.requests} == {"/v1/completions"}
     assert all(body["prompt"].endswith("\n\n") and "messages" not in body for _, body in proxy.requests)
+
+
+def test_max_cost_stops_the_run_cleanly_and_a_rerun_pays_only_for_new_requests(server, key, tmp_path, capfd):
+    prices = tmp_path / "prices.yaml"
+    prices.write_text(f"{MODEL}: {{input: 100, output: 100}}\n")  # USD per million tokens: 1 cent per 100
+    out = tmp_path / "out"
+    command = ["generate", "sst2", "--backend", "openai", "--base-url", server.url, "--model", MODEL,
+               "--api-key-env", key, "--num-examples", "16", "--prices", str(prices), "--output", str(out),
+               "--cache-dir", str(tmp_path)]
+    assert main(command + ["--max-cost", "0.1", "--estimate"]) == 0
+    estimate = json.loads(capfd.readouterr().out)
+    assert estimate["requests_if_every_text_is_kept"] == 16 and estimate["cost_usd_at_most"] == 0.1
+
+    assert main(command + ["--max-cost", "0.1"]) == 0
+    first = json.loads((out / "generation_summary.json").read_text())
+    assert first["max_cost_reached"] and 0 < first["rows"] < 16 and first["requests"] >= 2
+    spent = first["spent_prompt_tokens"] * 100e-6 + first["spent_completion_tokens"] * 100e-6
+    assert first["cost_usd"] == pytest.approx(spent, abs=1e-6) and first["cost_usd"] <= 0.1
+    assert first["spent_prompt_tokens"] == first["prompt_tokens"] > 0  # nothing came from the cache
+    card = (out / "README.md").read_text()
+    assert "stopped at its `max_cost` of 0.1 USD" in card and f"{first['cost_usd']:.6f}" in card
+
+    assert main(command + ["--max-cost", "10"]) == 0
+    second = json.loads((out / "generation_summary.json").read_text())
+    assert second["rows"] == 16 and not second["max_cost_reached"]
+    assert second["cached_requests"] == first["requests"]
+    assert second["prompt_tokens"] - second["spent_prompt_tokens"] == first["spent_prompt_tokens"]

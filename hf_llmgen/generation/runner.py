@@ -14,6 +14,7 @@ from ..backends.base import Backend, BackendUnavailable, Completion, Request, Re
 from ..task import Example, TaskSpec
 from .attributes import AttributeSampler, attribute_column
 from .cache import RequestCache, request_key
+from .cost import Spending, run_price
 from .label_sets import members, set_quotas
 from .parse import CandidateFilter, split_candidates
 from .plan import add_to_pool, derive_seed, label_quotas, pick_examples, round_labels
@@ -23,7 +24,8 @@ from .suppression import TokenFrequency
 
 logger = logging.getLogger(__name__)
 
-_TOTALS = ("requests", "cached_requests", "candidates", "rows", "prompt_tokens", "completion_tokens", "seconds")
+_TOTALS = ("requests", "cached_requests", "candidates", "rows", "prompt_tokens", "completion_tokens",
+           "spent_prompt_tokens", "spent_completion_tokens", "seconds")
 POOL_LIMIT = 1000  # examples kept per label for in-context sampling (a uniform sample of all accepted)
 
 
@@ -33,7 +35,9 @@ class GenerationStats:
 
     Every candidate parsed from a completion is either a row or a drop: candidates == rows + sum(dropped).
     `failed` counts requests that failed for good, by reason (remote backends); they are not cached, so a
-    rerun makes them again.
+    rerun makes them again. `prompt_tokens`/`completion_tokens` cover every completion used, `spent_*` only
+    those requested in this run; `cost_usd` is what they cost (None without a price), `max_cost_reached` says
+    the run stopped at its `max_cost`.
     """
 
     requests: int = 0
@@ -44,6 +48,10 @@ class GenerationStats:
     failed: Counter = field(default_factory=Counter)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    spent_prompt_tokens: int = 0
+    spent_completion_tokens: int = 0
+    cost_usd: float | None = None
+    max_cost_reached: bool = False
     seconds: float = 0.0
     shortfall: dict[str, int] = field(default_factory=dict)
 
@@ -53,6 +61,9 @@ class GenerationStats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.dropped.update(other.dropped)
         self.failed.update(other.failed)
+        if other.cost_usd is not None:
+            self.cost_usd = (self.cost_usd or 0.0) + other.cost_usd
+        self.max_cost_reached = self.max_cost_reached or other.max_cost_reached
         for label, missing in other.shortfall.items():
             self.shortfall[label] = self.shortfall.get(label, 0) + missing
 
@@ -66,6 +77,10 @@ class GenerationStats:
             "failed": dict(sorted(self.failed.items())),
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "spent_prompt_tokens": self.spent_prompt_tokens,
+            "spent_completion_tokens": self.spent_completion_tokens,
+            "cost_usd": None if self.cost_usd is None else round(self.cost_usd, 6),
+            "max_cost_reached": self.max_cost_reached,
             "seconds": round(self.seconds, 3),
             "shortfall": self.shortfall,
         }
@@ -73,6 +88,19 @@ class GenerationStats:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "GenerationStats":
         return cls(**{**data, "dropped": Counter(data["dropped"]), "failed": Counter(data.get("failed", {}))})
+
+
+def shard_quotas(task: TaskSpec, settings: GenerationSettings, shard: int) -> dict[str, int]:
+    """Rows each label (or, for a multi-label task, each label set) needs in this shard."""
+    if task.multi_label:
+        return set_quotas(task, settings.num_examples, settings.seed, shard, settings.num_shards)
+    return label_quotas(task.label_names, settings.num_examples, shard, settings.num_shards)
+
+
+def request_budget(settings: GenerationSettings, need: dict[str, int]) -> int:
+    """Requests a shard may make: `max_requests`, or 4x what a perfect yield needs plus one round."""
+    return settings.max_requests or (4 * math.ceil(sum(need.values()) / settings.texts_per_request)
+                                     + settings.batch_size)
 
 
 class GenerationRun:
@@ -92,6 +120,8 @@ class GenerationRun:
         self.cache = cache
         self.shard = shard
         self.stats = GenerationStats()
+        max_cost = settings.max_cost / settings.num_shards if settings.max_cost else None
+        self.spending = Spending(run_price(settings), max_cost)
         self.frequency = TokenFrequency()
         self.filter = CandidateFilter(min_words=settings.min_words, dropped=self.stats.dropped)
         self.pool: dict[str, list[Example]] = {name: [] for name in task.label_names}  # by label or label set
@@ -102,16 +132,14 @@ class GenerationRun:
             self.filter.remember(example.text)
 
     def rows(self) -> Iterator[dict[str, Any]]:
-        """Yield accepted rows until every label has its quota or the request budget is spent."""
+        """Yield accepted rows until every label has its quota, the request budget is spent or `max_cost` is
+        reached."""
         s = self.settings
-        if self.task.multi_label:
-            need = set_quotas(self.task, s.num_examples, s.seed, self.shard, s.num_shards)
-        else:
-            need = label_quotas(self.task.label_names, s.num_examples, self.shard, s.num_shards)
-        budget = s.max_requests or (4 * math.ceil(sum(need.values()) / s.texts_per_request) + s.batch_size)
+        need = shard_quotas(self.task, s, self.shard)
+        budget = request_budget(s, need)
         started = time.perf_counter()
         round_index = 0
-        while any(need.values()) and self.stats.requests < budget:
+        while any(need.values()) and self.stats.requests < budget and not self.stats.max_cost_reached:
             labels = round_labels(need, s.texts_per_request, min(s.batch_size, budget - self.stats.requests))
             new_rows = list(self._run_round(round_index, labels, need))
             rng = random.Random(derive_seed(s.seed, self.shard, round_index, "pool"))
@@ -120,13 +148,14 @@ class GenerationRun:
             yield from (row for _, row in new_rows)
             round_index += 1
         self.stats.seconds = time.perf_counter() - started
+        self.stats.spent_prompt_tokens = self.spending.prompt_tokens
+        self.stats.spent_completion_tokens = self.spending.completion_tokens
+        self.stats.cost_usd = self.spending.cost
         self.stats.shortfall = {label: n for label, n in need.items() if n > 0}
         if self.stats.shortfall:
-            logger.warning(
-                "Stopped after %d requests with rows still missing %s; raise max_requests or lower min_words.",
-                self.stats.requests,
-                self.stats.shortfall,
-            )
+            fix = "raise max_cost" if self.stats.max_cost_reached else "raise max_requests or lower min_words"
+            logger.warning("Stopped after %d requests with rows still missing %s; %s.",
+                           self.stats.requests, self.stats.shortfall, fix)
 
     def _add_to_pool(self, example: Example, rng: random.Random) -> None:
         self.pool_added[example.label] += 1
@@ -138,7 +167,7 @@ class GenerationRun:
     ) -> Iterator[tuple[str, dict[str, Any]]]:
         """(label or label-set key, row) for every row accepted in this round."""
         s = self.settings
-        requests, shown, configurations = self._requests(round_index, labels)
+        requests, shown, configurations = self.requests_for(round_index, labels)
         completions, keys = self._complete(requests)
         for i, (label, request) in enumerate(zip(labels, requests)):
             completion = completions[i]
@@ -157,7 +186,9 @@ class GenerationRun:
                 row = self._row(text, label, request, keys[i], shown[i], round_index, index)
                 yield label, {**row, **{attribute_column(name): value for name, value in configurations[i].items()}}
 
-    def _requests(self, round_index: int, labels: list[str]) -> tuple[list[Request], list[list[str]], list[dict]]:
+    def requests_for(
+        self, round_index: int, labels: list[str]
+    ) -> tuple[list[Request], list[list[str]], list[dict[str, str]]]:
         """A request per label, with the in-context texts it shows and its attribute configuration; up to
         `choices_per_prompt` requests of a label in a row share one prompt."""
         s = self.settings
@@ -183,7 +214,8 @@ class GenerationRun:
 
     def _complete(self, requests: list[Request]) -> tuple[list[Completion | None], list[str]]:
         """Completions for every request: from the cache where finished before, else from the backend (each
-        cached the moment it arrives); None for a request that failed for good."""
+        cached the moment it arrives); None for a request that failed for good or that `max_cost` left unsent."""
+        s = self.settings
         keys = [request_key(self.backend.name, self.backend.model_id, r) for r in requests]
         done: dict[int, Completion] = {}
         for i, key in enumerate(keys):
@@ -192,6 +224,11 @@ class GenerationRun:
                 done[i] = cached
                 self.stats.cached_requests += 1
         missing = [i for i in range(len(requests)) if i not in done]
+        affordable = self.spending.affordable([requests[i] for i in missing])
+        missing, unsent = missing[:affordable], missing[affordable:]
+        if unsent:
+            self.stats.max_cost_reached = True
+            logger.warning("max_cost %s reached: %d requests left unsent.", s.max_cost, len(unsent))
         failures: list[RequestFailure] = []
         if missing:
             for j, outcome in self.backend.generate([requests[i] for i in missing]):
@@ -200,8 +237,9 @@ class GenerationRun:
                     failures.append(outcome)
                     continue
                 self.cache.put(keys[missing[j]], outcome)
+                self.spending.add(requests[missing[j]], outcome)
                 done[missing[j]] = outcome
-        self.stats.requests += len(requests)
+        self.stats.requests += len(requests) - len(unsent)
         if failures and not done:
             raise BackendUnavailable(
                 f"every request of this round failed ({', '.join(sorted({f.reason for f in failures}))}: "

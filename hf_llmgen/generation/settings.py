@@ -45,6 +45,13 @@ class GenerationSettings:
     tokens_per_minute: Optional[float] = _option(
         None, "'openai': client-side limit on tokens per minute (prompt characters / 4 + max_new_tokens)"
     )
+    max_cost: Optional[float] = _option(
+        None, "'openai': USD this run may spend at most (requests served from the request cache cost nothing)"
+    )
+    prices: Optional[Union[str, dict]] = _option(
+        None, "'openai': a YAML/JSON file (or dict) of {model: {input: X, output: Y}}, USD per million tokens, "
+        "added to the built-in price table",
+    )
     prompt: str = _option(
         "elements",
         "'elements' (the diversity paper's format), 'simple' (class-conditional) or 'attributes' (AttrPrompt: "
@@ -94,7 +101,7 @@ class GenerationSettings:
         )
         self._require("request_timeout", _is_number(self.request_timeout) and self.request_timeout > 0, "must be > 0")
         self._require("max_retries", _is_int(self.max_retries) and self.max_retries >= 0, "must be an integer >= 0")
-        for name in ("requests_per_minute", "tokens_per_minute"):
+        for name in ("requests_per_minute", "tokens_per_minute", "max_cost"):
             value = getattr(self, name)
             self._require(name, value is None or (_is_number(value) and value > 0), "must be > 0, or None for no limit")
         for name in ("num_examples", "texts_per_request", "max_new_tokens", "batch_size", "num_shards", "min_words",
