@@ -169,8 +169,8 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
     try:
         builder.download_and_prepare()
     except DatasetGenerationError as err:
-        if isinstance(err.__cause__, BackendUnavailable):  # say why the run stopped, not that datasets did
-            raise err.__cause__ from None
+        if isinstance(err.__cause__, (BackendUnavailable, ValueError)):  # say why the run stopped, not that
+            raise err.__cause__ from None  # datasets did
         raise
     dataset = builder.as_dataset(split="train")
 

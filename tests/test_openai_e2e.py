@@ -185,9 +185,9 @@ def test_a_server_gone_for_good_stops_the_run_and_a_rerun_reuses_every_finished_
 class FaultyProxy:
     """An HTTP proxy on loopback in front of the real server that answers the generation requests it is told
     to with a fault: 429 with Retry-After, a 503, or a reply slower than the client's timeout. It keeps each
-    generation request's path and body."""
+    generation request's path and body, and can hide the server's tokenizer (404), as OpenAI's API does."""
 
-    def __init__(self, upstream: str, faults: list[str]) -> None:
+    def __init__(self, upstream: str, faults: list[str], hide_tokenizer: bool = False) -> None:
         self.upstream = upstream.removesuffix("/v1")
         self.faults = list(faults)  # one per generation request, in arrival order; then every request passes
         self.seen: list[tuple[float, str]] = []  # (time, what was done) per generation request
@@ -202,6 +202,8 @@ class FaultyProxy:
                 if generation:
                     proxy.seen.append((time.monotonic(), fault))
                     proxy.requests.append((self.path, json.loads(body)))
+                if hide_tokenizer and "tokenize" in self.path:
+                    return self._reply(404, b'{"detail": "Not Found"}')
                 if fault == "429":
                     return self._reply(429, b'{"error": "slow down"}', {"Retry-After": "2"})
                 if fault == "503":
@@ -309,3 +311,22 @@ def test_max_cost_stops_the_run_cleanly_and_a_rerun_pays_only_for_new_requests(s
     assert second["rows"] == 16 and not second["max_cost_reached"]
     assert second["cached_requests"] == first["requests"]
     assert second["prompt_tokens"] - second["spent_prompt_tokens"] == first["spent_prompt_tokens"]
+
+
+@pytest.mark.parametrize("model, why", [
+    ("smollm2", "tiktoken does not know the model 'smollm2'"),
+    ("gpt-4o-mini", "tiktoken could not load 'o200k_base' for 'gpt-4o-mini'"),
+])
+def test_suppression_without_a_tokenizer_stops_before_any_request(server, key, tmp_path, capfd, monkeypatch, model, why):
+    # no route to tiktoken's download (any machine, online or not); loopback stays direct
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "tiktoken"))
+    proxy = FaultyProxy(server.url, [], hide_tokenizer=True)
+    code = main(["generate", "sst2", "--backend", "openai", "--base-url", proxy.url, "--model", model,
+                 "--api-key-env", key, "--num-examples", "4", "--logit-suppression", "1", "--output",
+                 str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")])
+    proxy.server.shutdown()
+    error = capfd.readouterr().err
+    assert code == 2 and "logit_suppression: the server at" in error and "exposes no tokenizer" in error
+    assert why in error and proxy.requests == []

@@ -14,7 +14,7 @@ import random
 import threading
 import urllib.error
 import urllib.request
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from ..generation.settings import APIS, OPENAI_URL
 from .base import Backend, Completion, ContentTokens, Request, RequestFailure
@@ -83,7 +83,7 @@ class OpenAIBackend(Backend):
     base_url: one URL, or several comma-separated that share the requests (and stand in for each other on
     retries). api: "chat" (/chat/completions) or "completions" (/completions, the messages joined into one
     prompt). api_key_env: the variable holding the key ("none" is sent when it is unset, for local servers).
-    count_tokens: tokenize completions with the server's tokenizer, for logit suppression.
+    count_tokens: tokenize completions (see `tokenizer`), for logit suppression.
     requests_per_minute / tokens_per_minute: client-side limits (tokens estimated by `estimated_tokens`).
     """
 
@@ -123,8 +123,8 @@ class OpenAIBackend(Backend):
         self.per_token = RateLimit(tokens_per_minute) if tokens_per_minute else None
         self.backoff = backoff
         self.max_backoff = max_backoff
-        self._tokenizer: tuple[str, ...] | None = None
-        self._content = ContentTokens(self._detokenize_one)
+        self._tokenizer: tuple[Callable[[str], list[int]], Callable[[int], str]] | None = None
+        self._content = ContentTokens(self._decode_one)
 
     @property
     def model_id(self) -> str:
@@ -133,6 +133,8 @@ class OpenAIBackend(Backend):
 
     def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Completion | RequestFailure]]:
         """Runs the requests concurrently in a worker thread's event loop; yields each as it finishes."""
+        if self.count_tokens:
+            self.tokenizer()  # no tokenizer, no suppression: say so before any request
         results: queue.Queue = queue.Queue()
 
         def work() -> None:
@@ -250,8 +252,46 @@ class OpenAIBackend(Backend):
         return split_usage(texts, response.usage.prompt_tokens, response.usage.completion_tokens)
 
     def content_tokens(self, text: str) -> list[int]:
-        """Token ids of `text` by the server's tokenizer, leaving out whitespace-only tokens."""
-        return self._content(self._tokenize(text))
+        """Token ids of `text` by the model's tokenizer, leaving out whitespace-only tokens."""
+        return self._content(self.tokenizer()[0](text))
+
+    def _decode_one(self, token_id: int) -> str:
+        return self.tokenizer()[1](token_id)
+
+    def tokenizer(self) -> tuple[Callable[[str], list[int]], Callable[[int], str]]:
+        """(encode, decode one token id) for the served model: the server's own tokenizer where it exposes one
+        (/extras/tokenize of llama-cpp-python, /tokenize of vLLM), else tiktoken's for an OpenAI model."""
+        if self._tokenizer is None:
+            self._tokenizer = self._server_tokenizer() or self._tiktoken()
+        return self._tokenizer
+
+    def _server_tokenizer(self) -> tuple[Callable[[str], list[int]], Callable[[int], str]] | None:
+        for tokenize, field, detokenize, ids_field, text_field in _TOKENIZERS:
+            if self._server(tokenize, {field: "a"})[0] == 200:
+                return (lambda text: list(self._answer(tokenize, {field: text})["tokens"]),
+                        lambda token_id: self._answer(detokenize, {ids_field: [token_id]})[text_field])
+        return None
+
+    def _tiktoken(self) -> tuple[Callable[[str], list[int]], Callable[[int], str]]:
+        unavailable = (f"logit_suppression: the server at {self.base_urls[0]} exposes no tokenizer (/extras/tokenize "
+                       "of llama-cpp-python, /tokenize of vLLM), so the biased token ids cannot be known")
+        import tiktoken
+        import tiktoken.model
+
+        try:
+            name = tiktoken.model.encoding_name_for_model(self.model)
+        except KeyError:
+            raise ValueError(f"{unavailable}, and tiktoken does not know the model {self.model!r}; set "
+                             "logit_suppression=0 or serve the model with one of those.") from None
+        try:
+            encoding = tiktoken.get_encoding(name)
+        except Exception as err:  # noqa: BLE001 (any failure to fetch or read the encoding file)
+            raise ValueError(
+                f"{unavailable}, and tiktoken could not load {name!r} for {self.model!r} ({type(err).__name__}); "
+                "tiktoken downloads it once from openaipublic.blob.core.windows.net and keeps it in "
+                "TIKTOKEN_CACHE_DIR: allow that download, copy the file there, or set logit_suppression=0."
+            ) from None
+        return encoding.encode, lambda token_id: encoding.decode([token_id])
 
     def _server(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """POST to the server (outside /v1): the status and the JSON answer ({} for an error status)."""
@@ -266,32 +306,11 @@ class OpenAIBackend(Backend):
         except urllib.error.HTTPError as err:
             return err.code, {}
 
-    def _tokenize(self, text: str) -> list[int]:
-        if self._tokenizer is None:
-            self._tokenizer = self._find_tokenizer()
-        tokenize, field, *_ = self._tokenizer
-        return list(self._answer(tokenize, {field: text})["tokens"])
-
-    def _detokenize_one(self, token_id: int) -> str:
-        _, _, detokenize, field, text_field = self._tokenizer
-        return self._answer(detokenize, {field: [token_id]})[text_field]
-
     def _answer(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         status, answer = self._server(path, body)
         if status != 200:
             raise RuntimeError(f"the server answered {path} with status {status}.")
         return answer
-
-    def _find_tokenizer(self) -> tuple[str, ...]:
-        """The first tokenizer endpoint the server answers (llama-cpp-python's, then vLLM's)."""
-        for endpoints in _TOKENIZERS:
-            if self._server(endpoints[0], {endpoints[1]: "a"})[0] == 200:
-                return endpoints
-        raise RuntimeError(
-            f"logit_suppression: the server at {self.base_urls[0]} exposes no tokenizer (/extras/tokenize of "
-            "llama-cpp-python, /tokenize of vLLM), so the biased token ids cannot be known; set "
-            "logit_suppression=0 or serve the model with one of those."
-        )
 
 
 def _retry_after(value: str | None) -> float | None:
