@@ -78,7 +78,7 @@ def split_usage(texts: list[str], prompt_tokens: int, completion_tokens: int) ->
 
 
 class OpenAIBackend(Backend):
-    """Chat completions from an OpenAI-compatible API.
+    """Completions from an OpenAI-compatible API, chat or plain.
 
     base_url: one URL, or several comma-separated that share the requests (and stand in for each other on
     retries). api: "chat" (/chat/completions) or "completions" (/completions, the messages joined into one
