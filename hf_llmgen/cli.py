@@ -19,6 +19,7 @@ from .backends import BackendUnavailable, make_backend
 from .builder import generation_summary
 from .cards import dataset_card
 from .generation.estimate import estimate_run
+from .generation.runner import more_rows_advice
 from .generation.settings import BACKENDS, GenerationSettings
 from .generation.suggest import AttributeSuggester
 from .metrics import EmbeddingCache, measure
@@ -172,9 +173,13 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
         if isinstance(err.__cause__, (BackendUnavailable, ValueError)):  # say why the run stopped, not that
             raise err.__cause__ from None  # datasets did
         raise
+    summary = generation_summary(builder).to_dict()
+    if summary["rows"] == 0:  # datasets cannot load a split of no rows: say why there are none
+        raise ValueError(f"generate: the run kept no rows after {summary['requests']} requests (dropped: "
+                         f"{summary['dropped']}, failed: {summary['failed']}); "
+                         f"{more_rows_advice(summary['max_cost_reached'])}.")
     dataset = builder.as_dataset(split="train")
 
-    summary = generation_summary(builder).to_dict()
     summary["rows_per_label"] = rows_per_label(dataset)
     summary["served_from_datasets_cache"] = reused
     summary["estimate"] = estimate

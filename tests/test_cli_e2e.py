@@ -45,10 +45,23 @@ def test_generate_writes_dataset_card_and_summary(tmp_path):
     assert summary["requests"] >= 6 and summary["cached_requests"] == 0
     assert summary["rows"] + sum(summary["dropped"].values()) == summary["candidates"]
     assert summary["completion_tokens"] > 0 and summary["seconds"] > 0
+    # the local backend has no per-token price: nothing spent is priced, every token was spent in this run
+    assert summary["cost_usd"] is None and summary["spent_completion_tokens"] == summary["completion_tokens"]
+    assert summary["estimate"]["requests_if_every_text_is_kept"] == 6
     card = (out / "README.md").read_text()
+    assert "| cost of this run (USD) | not priced |" in card
     assert "task_categories:" in card and "| `seed` | `2` |" in card and "| ham | 3 |" in card
     ds = datasets.load_dataset("parquet", data_files=str(out / "train.parquet"), split="train")
     assert len(ds) == 6
+
+
+def test_a_run_that_keeps_no_rows_says_why(tmp_path):
+    args = ["generate", "sst2", "--num-examples", "2", "--max-requests", "1", "--min-words", "500",
+            "--output", str(tmp_path / "o"), "--cache-dir", str(tmp_path / "c")]
+    result = subprocess.run(cli(*args), capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "generate: the run kept no rows after 1 requests (dropped: {'too_short': 1}" in result.stderr
+    assert "raise max_requests or lower min_words" in result.stderr and not (tmp_path / "o").exists()
 
 
 def test_bad_task_file_exits_with_the_field_named(tmp_path):

@@ -90,6 +90,11 @@ class GenerationStats:
         return cls(**{**data, "dropped": Counter(data["dropped"]), "failed": Counter(data.get("failed", {}))})
 
 
+def more_rows_advice(max_cost_reached: bool) -> str:
+    """What to change when a run stopped before every label had its rows."""
+    return "raise max_cost" if max_cost_reached else "raise max_requests or lower min_words"
+
+
 def shard_quotas(task: TaskSpec, settings: GenerationSettings, shard: int) -> dict[str, int]:
     """Rows each label (or, for a multi-label task, each label set) needs in this shard."""
     if task.multi_label:
@@ -153,9 +158,8 @@ class GenerationRun:
         self.stats.cost_usd = self.spending.cost
         self.stats.shortfall = {label: n for label, n in need.items() if n > 0}
         if self.stats.shortfall:
-            fix = "raise max_cost" if self.stats.max_cost_reached else "raise max_requests or lower min_words"
             logger.warning("Stopped after %d requests with rows still missing %s; %s.",
-                           self.stats.requests, self.stats.shortfall, fix)
+                           self.stats.requests, self.stats.shortfall, more_rows_advice(self.stats.max_cost_reached))
 
     def _add_to_pool(self, example: Example, rng: random.Random) -> None:
         self.pool_added[example.label] += 1
