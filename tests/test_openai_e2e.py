@@ -185,13 +185,15 @@ def test_a_server_gone_for_good_stops_the_run_and_a_rerun_reuses_every_finished_
 class FaultyProxy:
     """An HTTP proxy on loopback in front of the real server that answers the generation requests it is told
     to with a fault: 429 with Retry-After, a 503, or a reply slower than the client's timeout. It keeps each
-    generation request's path and body, and can hide the server's tokenizer (404), as OpenAI's API does."""
+    generation request's path, body and time span, and can hide the server's tokenizer (404), as OpenAI's
+    API does."""
 
     def __init__(self, upstream: str, faults: list[str], hide_tokenizer: bool = False) -> None:
         self.upstream = upstream.removesuffix("/v1")
         self.faults = list(faults)  # one per generation request, in arrival order; then every request passes
         self.seen: list[tuple[float, str]] = []  # (time, what was done) per generation request
         self.requests: list[tuple[str, dict]] = []  # (path, JSON body) per generation request
+        self.spans: list[tuple[float, float]] = []  # (arrived, answered) per generation request
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -199,9 +201,15 @@ class FaultyProxy:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 generation = self.path.endswith("completions")  # chat or plain
                 fault = proxy.faults.pop(0) if generation and proxy.faults else "pass"
+                started = time.monotonic()
                 if generation:
-                    proxy.seen.append((time.monotonic(), fault))
+                    proxy.seen.append((started, fault))
                     proxy.requests.append((self.path, json.loads(body)))
+                self._answer(body, fault)
+                if generation:
+                    proxy.spans.append((started, self.replied))
+
+            def _answer(self, body, fault):
                 if hide_tokenizer and "tokenize" in self.path:
                     return self._reply(404, b'{"detail": "Not Found"}')
                 if fault == "429":
@@ -216,6 +224,7 @@ class FaultyProxy:
                     self._reply(answer.status, answer.read())
 
             def _reply(self, status, body, headers=None):
+                self.replied = time.monotonic()  # before the client can hear it, and send its next request
                 self.send_response(status)
                 for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
                     self.send_header(name, value)
@@ -330,3 +339,27 @@ def test_suppression_without_a_tokenizer_stops_before_any_request(server, key, t
     error = capfd.readouterr().err
     assert code == 2 and "logit_suppression: the server at" in error and "exposes no tokenizer" in error
     assert why in error and proxy.requests == []
+
+
+def test_requests_run_concurrently_up_to_max_concurrency_and_share_several_urls(server, key, tmp_path):
+    first, second = FaultyProxy(server.url, []), FaultyProxy(server.url, [])
+    ds = datasets.load_dataset(
+        "hf_llmgen", "sst2", split="train", cache_dir=str(tmp_path), backend="openai", model=MODEL,
+        base_url=f"{first.url},{second.url}", api_key_env=key, num_examples=12, batch_size=12, max_concurrency=3,
+    )
+    first.server.shutdown()
+    second.server.shutdown()
+    assert len(ds) == 12
+    assert len(first.requests) >= 6 and len(second.requests) >= 6  # request i goes to URL i mod 2
+    # the server answers one at a time, so requests wait at the proxies side by side: 3 at most, and 3 at once
+    assert most_at_once(first.spans + second.spans) == 3
+
+
+def most_at_once(spans: list[tuple[float, float]]) -> int:
+    """The most spans open at one moment."""
+    events = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    open_now = most = 0
+    for _, change in events:
+        open_now += change
+        most = max(most, open_now)
+    return most
