@@ -40,6 +40,7 @@ PRICES: dict[str, Price] = {
     "o4-mini": Price(1.10, 4.40),
 }
 
+UNCOUNTED_TOKENS_PER_CHARACTER = 0.5  # before the server has counted a prompt: about twice English's
 PRICES_FORMAT = "{model: {input: USD per million prompt tokens, output: USD per million completion tokens}}"
 
 
@@ -91,7 +92,7 @@ class Spending:
     """The tokens and cost of the requests a run sends (not those served from the request cache).
 
     `affordable` prices each request at its worst case: its prompt at the highest tokens-per-character seen so
-    far in the server's own counts (0.5 before any count, about twice English's), and all of `max_tokens`.
+    far in the server's own counts (UNCOUNTED_TOKENS_PER_CHARACTER before any count), and all of `max_tokens`.
     """
 
     def __init__(self, price: Price | None, max_cost: float | None = None) -> None:
@@ -99,8 +100,7 @@ class Spending:
         self.max_cost = max_cost
         self.prompt_tokens = 0
         self.completion_tokens = 0
-        self.tokens_per_character = 0.5
-        self.counted = False
+        self.tokens_per_character: float | None = None  # the highest the server has reported
 
     @property
     def cost(self) -> float | None:
@@ -113,16 +113,16 @@ class Spending:
         self.completion_tokens += completion.completion_tokens
         if completion.prompt_tokens:
             seen = completion.prompt_tokens / max(1, prompt_characters(request))
-            self.tokens_per_character = max(self.tokens_per_character, seen) if self.counted else seen
-            self.counted = True
+            self.tokens_per_character = max(seen, self.tokens_per_character or 0.0)
 
     def affordable(self, requests: Sequence[Request]) -> int:
         """How many of `requests`, taken in order, fit in what is left of `max_cost` at their worst case."""
         if self.max_cost is None:
             return len(requests)
         left = self.max_cost - (self.cost or 0.0)
+        per_character = self.tokens_per_character or UNCOUNTED_TOKENS_PER_CHARACTER
         for count, request in enumerate(requests):
-            left -= self.price.cost(prompt_characters(request) * self.tokens_per_character, request.max_tokens)
+            left -= self.price.cost(prompt_characters(request) * per_character, request.max_tokens)
             if left < 0:
                 return count
         return len(requests)
