@@ -363,3 +363,15 @@ def most_at_once(spans: list[tuple[float, float]]) -> int:
         open_now += change
         most = max(most, open_now)
     return most
+
+
+def test_suppression_with_no_server_up_stops_with_a_message(key, tmp_path, capfd):
+    with socket.socket() as s:  # a loopback port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    code = main(["generate", "sst2", "--backend", "openai", "--base-url", f"http://127.0.0.1:{closed}/v1",
+                 "--model", MODEL, "--api-key-env", key, "--num-examples", "2", "--logit-suppression", "1",
+                 "--output", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")])
+    error = capfd.readouterr().err
+    assert code == 1 and f"the server at http://127.0.0.1:{closed} did not answer /extras/tokenize" in error
+    assert "run again once it is up" in error

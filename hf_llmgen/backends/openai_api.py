@@ -17,7 +17,7 @@ import urllib.request
 from typing import Any, Callable, Iterator, Sequence
 
 from ..generation.settings import APIS, OPENAI_URL
-from .base import Backend, Completion, ContentTokens, Request, RequestFailure
+from .base import Backend, BackendUnavailable, Completion, ContentTokens, Request, RequestFailure
 
 MAX_CHOICES = 128  # the most choices (`n`) OpenAI's API gives for one request
 
@@ -249,7 +249,8 @@ class OpenAIBackend(Backend):
             texts = [choice.text or "" for choice in response.choices]
         if not texts:
             raise ValueError("the server answered with no choices")
-        return split_usage(texts, response.usage.prompt_tokens, response.usage.completion_tokens)
+        usage = response.usage  # some servers leave it out: then no tokens are counted
+        return split_usage(texts, usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0)
 
     def content_tokens(self, text: str) -> list[int]:
         """Token ids of `text` by the model's tokenizer, leaving out whitespace-only tokens."""
@@ -305,6 +306,9 @@ class OpenAIBackend(Backend):
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as err:
             return err.code, {}
+        except OSError as err:  # refused, reset, timed out
+            raise BackendUnavailable(f"the server at {root} did not answer {path} ({err}); the requests "
+                                     "finished before are in the request cache: run again once it is up.") from err
 
     def _answer(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         status, answer = self._server(path, body)
