@@ -19,6 +19,14 @@ class Request:
     logit_bias: dict[int, float] = field(default_factory=dict)
 
 
+CHARACTERS_PER_TOKEN = 4  # English text, roughly, for estimates before a server has counted any tokens
+
+
+def prompt_characters(request: Request) -> int:
+    """The length of a request's messages, in characters."""
+    return sum(len(message["content"]) for message in request.messages)
+
+
 @dataclass(frozen=True)
 class Completion:
     """What came back. `token_ids` are the generated content tokens (no special or whitespace-only tokens)."""

@@ -17,7 +17,10 @@ import urllib.request
 from typing import Any, Callable, Iterator, Sequence
 
 from ..generation.settings import APIS, OPENAI_URL
-from .base import Backend, BackendUnavailable, Completion, ContentTokens, Request, RequestFailure
+from .base import (
+    CHARACTERS_PER_TOKEN, Backend, BackendUnavailable, Completion, ContentTokens, Request, RequestFailure,
+    prompt_characters,
+)
 
 MAX_CHOICES = 128  # the most choices (`n`) OpenAI's API gives for one request
 
@@ -48,7 +51,7 @@ class RateLimit:
 def estimated_tokens(request: Request, choices: int = 1) -> int:
     """Tokens a request may use, for tokens-per-minute limits: its prompt at about 4 characters a token,
     plus its completion budget for each choice."""
-    return sum(len(message["content"]) for message in request.messages) // 4 + request.max_tokens * choices
+    return prompt_characters(request) // CHARACTERS_PER_TOKEN + request.max_tokens * choices
 
 
 def completion_prompt(messages: list[dict[str, str]]) -> str:

@@ -9,7 +9,7 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
-from ..backends.base import Completion, Request
+from ..backends.base import Completion, Request, prompt_characters
 from .settings import GenerationSettings
 
 
@@ -82,10 +82,6 @@ def run_price(settings: GenerationSettings) -> Price | None:
     if settings.backend != "openai":
         return None
     return find_price(settings.model, read_prices(settings.prices) if settings.prices else None)
-
-
-def prompt_characters(request: Request) -> int:
-    return sum(len(message["content"]) for message in request.messages)
 
 
 class Spending:

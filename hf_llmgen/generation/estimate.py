@@ -5,15 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..backends.base import Request
+from ..backends.base import CHARACTERS_PER_TOKEN, Request, prompt_characters
 from ..task import TaskSpec
-from .cost import PRICES_FORMAT, Spending, prompt_characters, run_price
+from .cost import PRICES_FORMAT, Spending, run_price
 from .plan import round_labels
 from .runner import GenerationRun, request_budget, shard_quotas
 from .settings import GenerationSettings
-
-CHARACTERS_PER_TOKEN = 4  # English text, roughly; the run itself counts the server's tokens
-
 
 def first_requests(settings: GenerationSettings, task: TaskSpec) -> list[Request]:
     """The first round's requests of shard 0, built as the run builds them, without asking any model."""
@@ -58,12 +55,13 @@ def check_max_cost(settings: GenerationSettings, task: TaskSpec) -> None:
         return
     if settings.backend != "openai":
         raise ValueError("max_cost: only the openai backend is paid per token; leave max_cost unset.")
-    if run_price(settings) is None:
+    price = run_price(settings)
+    if price is None:
         raise ValueError(
             f"max_cost: no price is known for the model {settings.model!r}; give one with prices=FILE "
             f"(--prices FILE), a YAML file of {PRICES_FORMAT}."
         )
-    spending = Spending(run_price(settings), settings.max_cost / settings.num_shards)
+    spending = Spending(price, settings.max_cost / settings.num_shards)
     if spending.affordable(first_requests(settings, task)) == 0:
         raise ValueError(
             f"max_cost: {settings.max_cost} USD does not cover one request at its worst case (its prompt and all "
