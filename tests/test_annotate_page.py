@@ -99,6 +99,7 @@ def test_click_keyboard_reload_and_the_labels_file(page):
     _press(browser, "1")
     expected[row] = Mark(row, text, names[0])
     _wait_for(browser, "4 / 8 marked")
+    WebDriverWait(browser, 10).until(lambda b: _shown(b)[0] != row)  # saved: the page went on
     assert labels.read() == expected
     _press(browser, Keys.ARROW_LEFT)
     assert _shown(browser) == (row, text)
