@@ -40,7 +40,7 @@ def run_direct(requests) -> tuple[list[str], int]:
     """llama-cpp-python itself, with the same sampling settings the local backend uses."""
     from llama_cpp import Llama
 
-    from hf_llmgen.backends.local import default_gguf_path
+    from hf_llmgen.backends.engine import default_gguf_path
 
     llama = Llama(default_gguf_path(), n_ctx=4096, n_threads=os.cpu_count(), verbose=False)
     texts, tokens = [], 0

@@ -160,7 +160,7 @@ class LatencyProxy:
 
 
 def start_server(port: int) -> subprocess.Popen:
-    from hf_llmgen.backends.local import default_gguf_path
+    from hf_llmgen.backends.engine import default_gguf_path
 
     server = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", default_gguf_path(), "--model_alias", MODEL,

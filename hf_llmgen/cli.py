@@ -15,12 +15,12 @@ import datasets
 import yaml
 from datasets.exceptions import DatasetGenerationError
 
-from .backends import BackendUnavailable, make_backend
+from .backends import BACKENDS, BackendUnavailable, make_backend
 from .builder import generation_summary
 from .cards import dataset_card
 from .generation.estimate import estimate_run
 from .generation.runner import more_rows_advice
-from .generation.settings import BACKENDS, GenerationSettings
+from .generation.settings import GenerationSettings
 from .generation.suggest import AttributeSuggester
 from .metrics import EmbeddingCache, measure
 from .metrics.figure import plot_quality

@@ -19,7 +19,7 @@ import datasets
 import pytest
 
 from hf_llmgen.backends import Request
-from hf_llmgen.backends.local import default_gguf_path
+from hf_llmgen.backends.engine import default_gguf_path
 from hf_llmgen.backends.openai_api import OpenAIBackend
 from hf_llmgen.cli import main
 

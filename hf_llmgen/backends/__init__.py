@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from ..generation.settings import GenerationSettings
 from .base import Backend, BackendUnavailable, Completion, Request, RequestFailure, answers
 
+if TYPE_CHECKING:
+    from ..generation.settings import GenerationSettings
 
-def local_threads(settings: GenerationSettings) -> int | None:
+BACKENDS = ("local", "transformers", "openai")
+
+
+def local_threads(settings: "GenerationSettings") -> int | None:
     """llama.cpp threads: all cores (None), shared out among the shards inside a num_proc worker process.
 
     Every worker taking every core oversubscribes them, and llama.cpp's spinning threads then slow to a crawl.
@@ -20,12 +25,12 @@ def local_threads(settings: GenerationSettings) -> int | None:
     return max(1, (os.cpu_count() or 1) // settings.num_shards)
 
 
-def make_backend(settings: GenerationSettings) -> Backend:
+def make_backend(settings: "GenerationSettings") -> Backend:
     """The backend named by `settings.backend`; cheap to call, the model loads on first use."""
     if settings.backend == "local":
         from .local import LocalBackend
 
-        return LocalBackend(settings.model, n_threads=local_threads(settings))
+        return LocalBackend(settings.model, slots=settings.batch_size, threads=local_threads(settings))
     if settings.backend == "transformers":
         from .hf import TransformersBackend
 
@@ -42,4 +47,4 @@ def make_backend(settings: GenerationSettings) -> Backend:
     raise ValueError(f"backend: unknown backend {settings.backend!r}.")
 
 
-__all__ = ["Backend", "BackendUnavailable", "Completion", "Request", "RequestFailure", "answers", "make_backend"]
+__all__ = ["BACKENDS", "Backend", "BackendUnavailable", "Completion", "Request", "RequestFailure", "answers", "make_backend"]

