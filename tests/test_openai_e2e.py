@@ -1,5 +1,6 @@
-"""The openai backend against a real OpenAI-compatible server on loopback: llama-cpp-python's server
-(`python -m llama_cpp.server`) with the packaged SmolLM2 GGUF, started, killed and restarted by the tests."""
+"""The openai backend against a real OpenAI-compatible server on loopback: llama.cpp's native server
+(`python -m hf_llmgen.serve`, xllamacpp) with the packaged SmolLM2 GGUF, started, killed and restarted by the
+tests."""
 
 import http.server
 import json
@@ -19,8 +20,8 @@ import datasets
 import pytest
 
 from hf_llmgen.backends import Request
-from hf_llmgen.backends.engine import default_gguf_path
 from hf_llmgen.backends.openai_api import OpenAIBackend
+from hf_llmgen.builder import generation_summary
 from hf_llmgen.cli import main
 
 pytestmark = pytest.mark.slow
@@ -30,7 +31,7 @@ KEY = "sk-hfllmgen-test-" + secrets.token_hex(12)
 
 
 class Server:
-    """llama_cpp.server on a fixed loopback port, requiring the test API key."""
+    """llama.cpp's server on a fixed loopback port with 4 slots, requiring the test API key."""
 
     def __init__(self) -> None:
         with socket.socket() as s:
@@ -41,9 +42,9 @@ class Server:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", default_gguf_path(), "--model_alias", MODEL,
-             "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "2048", "--api_key", KEY],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [sys.executable, "-m", "hf_llmgen.serve", "--alias", MODEL, "--port", str(self.port), "--slots", "4",
+             "--api-key-env", "HF_LLMGEN_SERVER_KEY"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "HF_LLMGEN_SERVER_KEY": KEY},
         )
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -53,7 +54,7 @@ class Server:
                     return
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.3)
-        raise RuntimeError("llama_cpp.server did not start in 120 s")
+        raise RuntimeError("hf_llmgen.serve did not start in 120 s")
 
     def kill(self) -> None:
         self.process.kill()
@@ -123,8 +124,20 @@ def test_logit_bias_reaches_the_server_in_its_token_ids(server, key):
 
 
 def test_suppression_runs_on_the_servers_token_counts(server, key, tmp_path):
-    ds = _generate(tmp_path, server, key, num_examples=12, batch_size=4, prompt="simple", logit_suppression=1.0)
-    assert len(ds) == 12 and max(ds["round"]) >= 2
+    proxy = FaultyProxy(server.url, [])
+    ds = datasets.load_dataset(
+        "hf_llmgen", "sst2", split="train", cache_dir=str(tmp_path), backend="openai", model=MODEL,
+        base_url=proxy.url, api_key_env=key, num_examples=12, batch_size=2, max_new_tokens=24, prompt="simple",
+        logit_suppression=1.0, suppression_top_n=50,
+    )
+    proxy.server.shutdown()
+    # a first round of 2 short completions cannot hold 12 rows, so later rounds ran, each with a bias from
+    # the token counts of the rounds before (the first round has none to send)
+    first, later = [body for _, body in proxy.requests[:2]], [body for _, body in proxy.requests[2:]]
+    assert len(ds) == 12 and max(ds["round"]) >= 1
+    assert not any("logit_bias" in body for body in first)
+    assert later and all(0 < len(body["logit_bias"]) <= 50 for body in later)
+    assert all(int(token) >= 0 and bias < 0 for body in later for token, bias in body["logit_bias"].items())
 
 
 def _once_requests_finish(cache_dir, count, action):
@@ -186,9 +199,9 @@ class FaultyProxy:
     """An HTTP proxy on loopback in front of the real server that answers the generation requests it is told
     to with a fault: 429 with Retry-After, a 503, or a reply slower than the client's timeout. It keeps each
     generation request's path, body and time span, and can hide the server's tokenizer (404), as OpenAI's
-    API does."""
+    API does, or leave `n` out of what it forwards, as servers that ignore `n` do."""
 
-    def __init__(self, upstream: str, faults: list[str], hide_tokenizer: bool = False) -> None:
+    def __init__(self, upstream: str, faults: list[str], hide_tokenizer: bool = False, drop_n: bool = False) -> None:
         self.upstream = upstream.removesuffix("/v1")
         self.faults = list(faults)  # one per generation request, in arrival order; then every request passes
         self.seen: list[tuple[float, str]] = []  # (time, what was done) per generation request
@@ -218,6 +231,8 @@ class FaultyProxy:
                     return self._reply(503, b'{"error": "overloaded"}')
                 if fault == "slow":
                     time.sleep(6)
+                if drop_n and "tokenize" not in self.path:
+                    body = json.dumps({k: v for k, v in json.loads(body).items() if k != "n"}).encode()
                 forward = urllib.request.Request(proxy.upstream + self.path, data=body, method="POST", headers={
                     "Content-Type": "application/json", "Authorization": self.headers["Authorization"]})
                 with urllib.request.urlopen(forward) as answer:
@@ -242,14 +257,13 @@ class FaultyProxy:
 
 def test_429_503_and_slow_replies_are_retried_and_every_row_arrives(server, key, tmp_path):
     proxy = FaultyProxy(server.url, ["429", "503", "slow", "429"])
-    ds = datasets.load_dataset(
-        "hf_llmgen", "sst2", split="train", cache_dir=str(tmp_path), backend="openai", model=MODEL,
-        base_url=proxy.url, api_key_env=key, num_examples=6, max_concurrency=1, request_timeout=3.0,
-    )
-    proxy.server.shutdown()
+    ds, summary = _run_through(proxy, tmp_path, key, num_examples=6, max_concurrency=1, request_timeout=3.0)
     assert len(ds) == 6 and sorted(Counter(ds["label"]).values()) == [3, 3]
     faults = [fault for _, fault in proxy.seen]
-    assert faults[:4] == ["429", "503", "slow", "429"] and faults.count("pass") >= 6
+    # every fault was retried until its request passed, none failed for good (requests that share a prompt
+    # go out as one call with n choices, so there are at most as many passing calls as requests)
+    assert faults[:4] == ["429", "503", "slow", "429"] and 1 <= faults.count("pass") <= summary.requests
+    assert not summary.failed
     # with one request in flight, the request after a 429 came no sooner than its Retry-After of 2 s
     after_429 = [later - at for (at, fault), (later, _) in zip(proxy.seen, proxy.seen[1:]) if fault == "429"]
     assert len(after_429) == 2 and min(after_429) >= 2.0
@@ -266,21 +280,42 @@ def test_requests_per_minute_spaces_the_requests(server, key, tmp_path):
     assert len(ds) == 4 and all(later - at >= 0.95 for at, later in zip(starts, starts[1:]))
 
 
-def test_a_prompt_shared_by_requests_asks_for_n_choices_then_one_by_one_where_n_is_ignored(server, key, tmp_path):
-    proxy = FaultyProxy(server.url, [])
-    ds = datasets.load_dataset(
-        "hf_llmgen", "sst2", split="train", cache_dir=str(tmp_path), backend="openai", model=MODEL,
-        base_url=proxy.url, api_key_env=key, num_examples=8, batch_size=8, choices_per_prompt=4,
+def _run_through(proxy, tmp_path, key, **options):
+    """Generate sst2 rows through `proxy`, then shut it down: the rows and the run's summary."""
+    builder = datasets.load_dataset_builder(
+        "hf_llmgen", "sst2", cache_dir=str(tmp_path), backend="openai", model=MODEL, base_url=proxy.url,
+        api_key_env=key, **options,
     )
+    builder.download_and_prepare()
     proxy.server.shutdown()
+    return builder.as_dataset(split="train"), generation_summary(builder)
+
+
+def _choices_run(tmp_path, proxy, key):
+    """8 rows, 4 requests of a label sharing one prompt; the run's summary."""
+    ds, summary = _run_through(proxy, tmp_path, key, num_examples=8, batch_size=8, choices_per_prompt=4)
     assert len(ds) == 8 and sorted(Counter(ds["label"]).values()) == [4, 4]
-    # the first round's two prompts (one per label, both in flight at once) ask for 4 choices; llama.cpp's
-    # server gives one, so each prompt's other 3 requests go one by one, and n is never sent again
+    assert len(set(ds["request_key"])) == 8
+    return summary
+
+
+def test_a_prompt_shared_by_requests_goes_out_once_with_n_choices(server, key, tmp_path):
+    proxy = FaultyProxy(server.url, [])
+    summary = _choices_run(tmp_path, proxy, key)
+    # the first round's 8 requests are two prompts (one per label) of 4 choices each: 2 calls, not 8
+    assert [body.get("n") for _, body in proxy.requests[:2]] == [4, 4]
+    assert len(proxy.requests) <= summary.requests - 6
+
+
+def test_a_server_that_ignores_n_gets_the_other_choices_one_by_one(server, key, tmp_path):
+    proxy = FaultyProxy(server.url, [], drop_n=True)
+    summary = _choices_run(tmp_path, proxy, key)
+    # both first prompts ask for 4 choices and get one; their other 3 requests go singly, n never sent again
     prompts = Counter(json.dumps(body["messages"]) for _, body in proxy.requests)
     with_n = [json.dumps(body["messages"]) for _, body in proxy.requests if "n" in body]
     assert [body["n"] for _, body in proxy.requests if "n" in body] == [4, 4]
     assert len(set(with_n)) == 2 and all(prompts[prompt] >= 4 for prompt in with_n)
-    assert len(set(ds["request_key"])) == 8
+    assert len(proxy.requests) == summary.requests
 
 
 def test_the_completions_endpoint_generates_rows(server, key, tmp_path):
@@ -350,8 +385,8 @@ def test_requests_run_concurrently_up_to_max_concurrency_and_share_several_urls(
     first.server.shutdown()
     second.server.shutdown()
     assert len(ds) == 12
-    assert len(first.requests) >= 6 and len(second.requests) >= 6  # request i goes to URL i mod 2
-    # the server answers one at a time, so requests wait at the proxies side by side: 3 at most, and 3 at once
+    assert first.requests and second.requests  # a call goes to URL (its first request's index) mod 2
+    # the server computes 4 at once, so the client's limit decides: 3 in flight at most, and 3 at once
     assert most_at_once(first.spans + second.spans) == 3
 
 
@@ -373,5 +408,5 @@ def test_suppression_with_no_server_up_stops_with_a_message(key, tmp_path, capfd
                  "--model", MODEL, "--api-key-env", key, "--num-examples", "2", "--logit-suppression", "1",
                  "--output", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache")])
     error = capfd.readouterr().err
-    assert code == 1 and f"the server at http://127.0.0.1:{closed} did not answer /extras/tokenize" in error
+    assert code == 1 and f"the server at http://127.0.0.1:{closed} did not answer /tokenize" in error
     assert "run again once it is up" in error

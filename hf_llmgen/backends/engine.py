@@ -37,9 +37,11 @@ def default_gguf_path() -> str:
     return os.path.join(spec.submodule_search_locations[0], filename)
 
 
-def engine_parameters(model_path: str, slots: int, threads: int, api_key: str, port: int = 0) -> Any:
+def engine_parameters(model_path: str, slots: int, threads: int, api_key: str | None, host: str = "127.0.0.1",
+                      port: int = 0, alias: str | None = None) -> Any:
     """xllamacpp parameters: `slots` parallel sequences of CONTEXT_PER_SLOT tokens each, `threads` CPU threads,
-    the HTTP server on loopback (`port` 0: any free one) behind `api_key`, llama.cpp's own log silenced."""
+    the HTTP server on `host`:`port` (0: any free port) behind `api_key` (None: open), serving the model as
+    `alias`, llama.cpp's own log silenced."""
     import xllamacpp
 
     params = xllamacpp.CommonParams()
@@ -48,20 +50,23 @@ def engine_parameters(model_path: str, slots: int, threads: int, api_key: str, p
     params.n_ctx = CONTEXT_PER_SLOT * slots
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads
-    params.hostnames = ["127.0.0.1"]
+    params.hostnames = [host]
     params.port = port
-    params.api_keys = [api_key]
+    params.api_keys = [api_key] if api_key else []
+    if alias:
+        params.model_alias = {alias}
     params.warmup = False
     params.verbosity = 0
     return params
 
 
-def start_engine(model_path: str, slots: int, threads: int, api_key: str, port: int = 0) -> Any:
-    """A running xllamacpp server for the GGUF at `model_path`, after a probe has shown it runs on this CPU."""
+def start_engine(model_path: str, slots: int, threads: int, api_key: str | None, **server: Any) -> Any:
+    """A running xllamacpp server for the GGUF at `model_path`, after a probe has shown it runs on this CPU;
+    `server` takes `engine_parameters`' host, port and alias."""
     probe_engine(model_path)
     import xllamacpp
 
-    return xllamacpp.Server(engine_parameters(model_path, slots, threads, api_key, port))
+    return xllamacpp.Server(engine_parameters(model_path, slots, threads, api_key, **server))
 
 
 def probe_engine(model_path: str) -> None:
