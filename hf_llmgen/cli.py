@@ -21,7 +21,7 @@ from .cards import dataset_card
 from .generation.estimate import estimate_run
 from .generation.runner import more_rows_advice
 from .generation.settings import GenerationSettings
-from .generation.suggest import AttributeSuggester
+from .generation.suggest import AttributeSuggester, NothingSuggested
 from .metrics import EmbeddingCache, measure
 from .metrics.figure import plot_quality
 from .metrics.pairwise import METRICS
@@ -422,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TaskSpecError, ValueError) as err:
         print(f"hf-llmgen: {err}", file=sys.stderr)
         return 2
-    except BackendUnavailable as err:
+    except (BackendUnavailable, NothingSuggested) as err:
         print(f"hf-llmgen: {err}", file=sys.stderr)
         return 1
     if args.estimate:

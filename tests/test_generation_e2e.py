@@ -77,10 +77,10 @@ def test_a_different_seed_gives_different_data(tmp_path):
     assert a["text"] != b["text"]
 
 
-def test_streaming_yields_the_same_rows(tmp_path):
-    stored = generate(tmp_path / "a", num_examples=4, seed=5)
-    streamed = datasets.load_dataset(
-        "hf_llmgen", "sst2", split="train", streaming=True, cache_dir=str(tmp_path / "b"), num_examples=4, seed=5
+def test_streaming_yields_the_same_rows_from_the_request_cache(tmp_path):
+    stored = generate(tmp_path, num_examples=4, seed=5)
+    streamed = datasets.load_dataset(  # streaming skips the stored split but reads the same request cache
+        "hf_llmgen", "sst2", split="train", streaming=True, cache_dir=str(tmp_path), num_examples=4, seed=5
     )
     assert [row["text"] for row in streamed] == stored["text"]
 

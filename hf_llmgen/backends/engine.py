@@ -1,7 +1,8 @@
 """The embedded llama.cpp engine: xllamacpp's native server (continuous batching over parallel slots), started
 in-process, with a probe in a subprocess that turns a native crash on this CPU into an error.
 
-`python -m hf_llmgen.backends.engine GGUF` is the probe's child: it loads the model and decodes one token.
+Run as a script (`python engine.py GGUF`), this file is the probe's child: it loads the model and decodes one
+token. It imports nothing from hf_llmgen, so the child starts fast.
 """
 
 from __future__ import annotations
@@ -73,30 +74,31 @@ def probe_engine(model_path: str) -> None:
     """Run the engine once in a child process, once per model and process; raise if it cannot run here.
 
     A llama.cpp kernel this CPU cannot execute (for example AMX instructions a VM does not enable) kills the
-    process that runs it, so it is run first where a crash costs nothing but an error message.
+    process that runs it, so it is run first where a crash costs nothing but an error message. The child runs
+    this file as a script, so it imports xllamacpp and nothing else.
     """
     if model_path in _probed:
         return
-    done = subprocess.run([sys.executable, "-m", __name__, model_path], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, __file__, model_path], capture_output=True, text=True,
                           timeout=PROBE_TIMEOUT)
     if done.returncode != 0:
-        raise RuntimeError(probe_failure(done.returncode, done.stderr))
+        raise RuntimeError(probe_failure(model_path, done.returncode, done.stderr))
     _probed.add(model_path)
 
 
-def probe_failure(returncode: int, stderr: str) -> str:
+def probe_failure(model_path: str, returncode: int, stderr: str) -> str:
     """What a failed probe means and what to do, from the child's exit status and its error output."""
     if returncode < 0:
-        cause = f"the process died with {signal.Signals(-returncode).name}"
-    else:
-        last = stderr.strip().splitlines()[-1:] or ["no error output"]
-        cause = f"it exited with status {returncode}: {last[0]}"
-    return (
-        f"The embedded llama.cpp engine (xllamacpp) cannot run on this machine: loading the model and decoding "
-        f"one token in a child process failed ({cause}). A native crash usually means a CPU instruction the "
-        "machine does not allow (such as AMX inside some VMs). Use backend='transformers' (the same GGUF runs "
-        "there), or backend='openai' with a llama.cpp server built for this machine."
-    )
+        return (
+            f"The embedded llama.cpp engine (xllamacpp) crashed on this machine ({signal.Signals(-returncode).name}) "
+            "while loading the model and decoding one token in a child process. A native crash usually means a "
+            "CPU instruction the machine does not allow (such as AMX inside some VMs). Use "
+            "backend='transformers' (the same GGUF runs there), or backend='openai' with a llama.cpp server "
+            "built for this machine."
+        )
+    last = (stderr.strip().splitlines() or ["no error output"])[-1]
+    return (f"model: the embedded llama.cpp engine could not load {model_path!r} ({last}); give a GGUF file "
+            "that llama.cpp supports.")
 
 
 def _probe(model_path: str) -> None:

@@ -16,6 +16,20 @@ from .server_tokenizer import Tokenizer, post_json, server_tokenizer
 DEFAULT_SLOTS = 8  # parallel sequences when none are asked for; `make_backend` asks for a round's requests
 
 
+def chat_body(request: Request) -> dict[str, Any]:
+    """The engine's chat-completion request for `request`: its own seed, temperature, top-p and logit bias."""
+    return {
+        "messages": request.messages,
+        "max_tokens": request.max_tokens,
+        "temperature": request.temperature,
+        "top_p": request.top_p,
+        "top_k": 0,
+        "min_p": 0.0,
+        "seed": request.seed,
+        "logit_bias": {str(token_id): bias for token_id, bias in request.logit_bias.items()},
+    }
+
+
 class LocalBackend(Backend):
     """llama.cpp chat completions, `slots` at once; sampling is temperature and top-p only (top-k and min-p off).
 
@@ -61,16 +75,7 @@ class LocalBackend(Backend):
             pool.shutdown(wait=False, cancel_futures=True)
 
     def _complete(self, request: Request) -> Completion | RequestFailure:
-        answer = self.engine.handle_chat_completions({
-            "messages": request.messages,
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
-            "top_p": request.top_p,
-            "top_k": 0,
-            "min_p": 0.0,
-            "seed": request.seed,
-            "logit_bias": {str(token_id): bias for token_id, bias in request.logit_bias.items()},
-        })
+        answer = self.engine.handle_chat_completions(chat_body(request))
         if "error" in answer:  # e.g. a prompt longer than a slot's context
             error = answer["error"]
             return RequestFailure(str(error.get("type", "engine_error")), str(error.get("message", "")))

@@ -40,6 +40,10 @@ def parse_list(text: str, limit: int) -> list[str]:
     return items[:limit]
 
 
+class NothingSuggested(RuntimeError):
+    """The model's answers gave not one usable attribute: there is no draft to write."""
+
+
 def _dimension_name(item: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", item.lower()).strip("_")
 
@@ -59,13 +63,20 @@ class AttributeSuggester:
         self.notes: list[str] = []
 
     def suggest(self, task: TaskSpec) -> dict[str, Any]:
-        """The task as a dict with `attributes` and each label's `similar` filled in (a valid spec)."""
+        """The task as a dict with `attributes` and each label's `similar` filled in (a valid spec); raises
+        NothingSuggested, with the notes, when no attribute is usable."""
         self.notes = []
         attributes = [a for a in self._shared(task) if a]
         similar = self._similar(task)
         subtopics = self._subtopics(task, similar)
         if subtopics:
             attributes.insert(0, {"name": SUBTOPIC, "per_class": subtopics})
+        if not attributes:
+            raise NothingSuggested(
+                f"the model suggested no usable attribute for {task.name!r} ({'; '.join(self.notes)}). Try a "
+                "larger model (--backend, --model), other --dimensions or --values, or write the attributes "
+                "by hand (README, 'Attributes (AttrPrompt)')."
+            )
         data = task.to_dict()
         data["attributes"] = attributes
         for label in data["labels"]:
