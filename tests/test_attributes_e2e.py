@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-from collections import Counter
 
 import datasets
 import pytest
