@@ -1,9 +1,9 @@
 """Does the embedded engine give a request the same text whatever runs beside it?
 
 The same 32 requests (sst2 prompts, temperature 0.7, own seeds; and greedy copies) are decoded: one at a time
-in a one-slot engine; all at once in 16 slots; again in 16 slots in reverse order, so that each request has
-other neighbours and its prompt is already in the prompt cache; and with the prompt cache off. Counts how
-many texts equal the one-at-a-time text.
+in a one-slot engine; all at once in 16 slots, twice; again in 16 slots in reverse order, so that each request
+has other neighbours and its prompt is already in the prompt cache; and with the prompt cache off. Counts how
+many texts equal the one-at-a-time text (and the first batched one, for the repeat).
 
     python benchmarks/engine_determinism.py
 """
@@ -41,15 +41,14 @@ def decode(engine, bodies: list[dict], slots: int) -> list[str]:
 
 
 def main() -> None:
-    import xllamacpp
-
-    from hf_llmgen.backends.engine import default_gguf_path, engine_parameters
+    from hf_llmgen.backends.engine import default_gguf_path, engine_parameters, load_xllamacpp
     from hf_llmgen.backends.local import chat_body
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=32)
     parser.add_argument("--output", default=RESULT)
     args = parser.parse_args()
+    xllamacpp = load_xllamacpp()
     model, threads = default_gguf_path(), os.cpu_count()
     result = {"benchmark": "engine determinism", "machine": machine(), "xllamacpp": xllamacpp.__version__,
               "requests": args.requests}
@@ -60,11 +59,13 @@ def main() -> None:
         del alone_engine
         batched_engine = xllamacpp.Server(engine_parameters(model, 16, threads, secrets.token_hex(8)))
         batched = decode(batched_engine, bodies, 16)
+        again = decode(batched_engine, bodies, 16)
         reverse = decode(batched_engine, bodies[::-1], 16)[::-1]
         uncached = decode(batched_engine, [{**body, "cache_prompt": False} for body in bodies], 16)
         del batched_engine
         result[name] = {
             "same_as_alone_when_batched": sum(a == b for a, b in zip(alone, batched)),
+            "same_when_the_same_batch_runs_again": sum(a == b for a, b in zip(batched, again)),
             "same_as_alone_batched_reversed_after_prompt_cache": sum(a == b for a, b in zip(alone, reverse)),
             "same_as_alone_batched_prompt_cache_off": sum(a == b for a, b in zip(alone, uncached)),
         }

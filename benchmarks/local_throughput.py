@@ -84,16 +84,15 @@ def run_engine(args: argparse.Namespace) -> dict:
     import secrets
     from concurrent.futures import ThreadPoolExecutor
 
-    import xllamacpp
-
     from hf_llmgen.backends.base import Request
-    from hf_llmgen.backends.engine import engine_parameters
+    from hf_llmgen.backends.engine import engine_parameters, load_xllamacpp
     from hf_llmgen.backends.local import chat_body
 
     replay = _replay(args.requests_file)
     batches = replay["rounds"] if args.rounds else [[r for batch in replay["rounds"] for r in batch]]
     started = time.perf_counter()
-    engine = xllamacpp.Server(engine_parameters(replay["model"], args.slots, args.threads, secrets.token_hex(8)))
+    params = engine_parameters(replay["model"], args.slots, args.threads, secrets.token_hex(8))
+    engine = load_xllamacpp().Server(params)
     tokens = 0
     with ThreadPoolExecutor(args.slots) as pool:
         for batch in batches:
@@ -139,7 +138,8 @@ def measure(side: str, args: argparse.Namespace, python: str = sys.executable, s
     result["tokens_per_second"] = round(result["completion_tokens"] / result["seconds"], 1)
     return {"side": side, "slots": slots or args.slots, "threads": threads or os.cpu_count(),
             "rounds": rounds, "competitors": competitors,
-            "omp_wait_policy": (env or {}).get("OMP_WAIT_POLICY", "default"), **result}
+            "openmp": " ".join(f"{k}={v}" for k, v in (env or {}).items()) or "GOMP_SPINCOUNT=1000 (ours)",
+            **result}
 
 
 def main() -> None:
@@ -168,7 +168,8 @@ def main() -> None:
             runs.append(measure("llama_cpp_python", args, python=args.llama_cpp_python))
         sweep = [measure("engine", args, slots=int(n)) for n in args.sweep.split(",")]
         contention = [measure("engine", args)]
-        for threads, env in ((None, None), (None, {"OMP_WAIT_POLICY": "PASSIVE"}), (1, None)):
+        for threads, env in ((None, None), (None, {"GOMP_SPINCOUNT": "300000"}), (None, {"OMP_WAIT_POLICY": "PASSIVE"}),
+                             (1, None)):
             contention.append(measure("engine", args, threads=threads, competitors=os.cpu_count(), env=env))
     by_side = {run["side"]: run for run in runs}
     result = {
@@ -184,7 +185,7 @@ def main() -> None:
         "runs": runs, "slot_sweep": sweep, "contention": contention,
     }
     write_result(args.output, result)
-    columns = ("side", "slots", "threads", "rounds", "competitors", "omp_wait_policy", "completion_tokens", "seconds",
+    columns = ("side", "slots", "threads", "rounds", "competitors", "openmp", "completion_tokens", "seconds",
                "tokens_per_second", "peak_rss_mib")
     for name in ("runs", "slot_sweep", "contention"):
         print(f"\n{name}\n" + markdown_table(result[name], columns))

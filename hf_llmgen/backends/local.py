@@ -64,18 +64,20 @@ class LocalBackend(Backend):
 
     def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Completion | RequestFailure]]:
         """All requests go to the engine at once; each is yielded as its slot finishes it."""
+        engine = self.engine  # started here, once, not by each worker thread
         pool = ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="hf_llmgen-local")
         try:
-            pending: dict[Future, int] = {pool.submit(self._complete, r): i for i, r in enumerate(requests)}
+            pending: dict[Future, int] = {
+                pool.submit(engine.handle_chat_completions, chat_body(r)): i for i, r in enumerate(requests)
+            }
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    yield pending.pop(future), future.result()
+                    yield pending.pop(future), self._completion(future.result())
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
-    def _complete(self, request: Request) -> Completion | RequestFailure:
-        answer = self.engine.handle_chat_completions(chat_body(request))
+    def _completion(self, answer: dict[str, Any]) -> Completion | RequestFailure:
         if "error" in answer:  # e.g. a prompt longer than a slot's context
             error = answer["error"]
             return RequestFailure(str(error.get("type", "engine_error")), str(error.get("message", "")))
