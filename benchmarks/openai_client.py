@@ -1,8 +1,8 @@
 """Client overhead and throughput against one OpenAI-compatible server: the `openai` backend vs plain
 sequential `openai` calls vs distilabel's OpenAILLM.
 
-One llama_cpp.server on loopback serves the packaged SmolLM2-135M-Instruct GGUF to all three. Every client gets
-the same chat prompts, max_tokens, temperature and top_p; ours and the plain calls also send the same seeds
+One llama.cpp server (`python -m hf_llmgen.serve`) on loopback serves the packaged SmolLM2-135M-Instruct GGUF
+to all three. Every client gets the same chat prompts, max_tokens, temperature and top_p; ours and the plain calls also send the same seeds
 (distilabel sends none per request). Each client runs in its own process, so its CPU time and peak memory are
 its own (setup and imports are not timed), and the clients take turns for `--repeats` rounds to spread machine
 noise evenly. Two settings: the server directly, and through a proxy that holds each request `--latency`
@@ -160,11 +160,8 @@ class LatencyProxy:
 
 
 def start_server(port: int) -> subprocess.Popen:
-    from hf_llmgen.backends.engine import default_gguf_path
-
     server = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", default_gguf_path(), "--model_alias", MODEL,
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
+        [sys.executable, "-m", "hf_llmgen.serve", "--alias", MODEL, "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 120
@@ -175,7 +172,7 @@ def start_server(port: int) -> subprocess.Popen:
         except OSError:
             time.sleep(0.3)
     server.kill()
-    raise RuntimeError("llama_cpp.server did not start in 120 s")
+    raise RuntimeError("hf_llmgen.serve did not start in 120 s")
 
 
 def main() -> None:
@@ -222,7 +219,7 @@ def main() -> None:
               "completion_tokens", "failed")
     summary = mean_by(runs, ("added_latency_s", "client"), values)
     write_result(args.output, {
-        "machine": machine(), "server": "llama_cpp.server, packaged SmolLM2-135M-Instruct Q4_1 GGUF, loopback",
+        "machine": machine(), "server": "hf_llmgen.serve (llama.cpp native server, 8 slots), packaged SmolLM2-135M-Instruct Q4_1 GGUF, loopback",
         "requests": args.requests, "max_tokens": args.max_tokens, "concurrency": args.concurrency,
         "added_latency_s": args.latency,
         "repeats": args.repeats, "summary": summary, "runs": runs,
