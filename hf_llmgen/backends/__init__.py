@@ -47,4 +47,5 @@ def make_backend(settings: "GenerationSettings") -> Backend:
     raise ValueError(f"backend: unknown backend {settings.backend!r}.")
 
 
-__all__ = ["BACKENDS", "Backend", "BackendUnavailable", "Completion", "Request", "RequestFailure", "answers", "make_backend"]
+__all__ = ["BACKENDS", "Backend", "BackendUnavailable", "Completion", "Request", "RequestFailure", "answers",
+           "make_backend"]
