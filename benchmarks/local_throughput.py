@@ -136,9 +136,11 @@ def measure(side: str, args: argparse.Namespace, python: str = sys.executable, s
         raise RuntimeError(f"{side} failed: {done.stderr[-2000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["tokens_per_second"] = round(result["completion_tokens"] / result["seconds"], 1)
-    return {"side": side, "slots": slots or args.slots, "threads": threads or os.cpu_count(),
-            "rounds": rounds, "competitors": competitors,
-            "openmp": " ".join(f"{k}={v}" for k, v in (env or {}).items()) or "GOMP_SPINCOUNT=1000 (ours)",
+    one_at_a_time = side == "llama_cpp_python"
+    return {"side": side, "slots": 1 if one_at_a_time else slots or args.slots, "threads": threads or os.cpu_count(),
+            "in_rounds": side == "ours" or rounds, "competitors": competitors,
+            "openmp": " ".join(f"{k}={v}" for k, v in (env or {}).items())
+            or ("libgomp default" if one_at_a_time else "GOMP_SPINCOUNT=1000 (ours)"),
             **result}
 
 
@@ -185,7 +187,7 @@ def main() -> None:
         "runs": runs, "slot_sweep": sweep, "contention": contention,
     }
     write_result(args.output, result)
-    columns = ("side", "slots", "threads", "rounds", "competitors", "openmp", "completion_tokens", "seconds",
+    columns = ("side", "slots", "threads", "in_rounds", "competitors", "openmp", "completion_tokens", "seconds",
                "tokens_per_second", "peak_rss_mib")
     for name in ("runs", "slot_sweep", "contention"):
         print(f"\n{name}\n" + markdown_table(result[name], columns))

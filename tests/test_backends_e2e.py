@@ -26,11 +26,12 @@ def backend(request):
     backend.close()
 
 
-def test_greedy_output_is_repeatable(backend):
+def test_greedy_output_is_text_with_its_tokens_and_repeatable_where_promised(backend):
     first, second = complete(backend), complete(backend)
-    assert first.text and first.text == second.text
+    assert first.text and second.text and first.token_ids
     assert first.completion_tokens > 0 and first.prompt_tokens > 0
-    assert first.token_ids
+    if backend.name == "transformers":  # one batch, the same kernels; llama.cpp's prompt cache and batched
+        assert first.text == second.text  # numerics promise no such thing (README, "Same request, same text?")
 
 
 def test_a_negative_bias_bans_the_token(backend):
