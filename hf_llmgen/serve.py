@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 
+from .backends import BackendUnavailable
 from .backends.engine import default_gguf_path, start_engine
 
 
@@ -38,9 +39,15 @@ def main(argv: list[str] | None = None) -> int:
                   "clients must send, or leave the option out for a server without a key.", file=sys.stderr)
             return 2
     try:
-        server = start_engine(args.model or default_gguf_path(), args.slots, args.threads, api_key,
-                              host=args.host, port=args.port, alias=args.alias)
-    except (ValueError, RuntimeError) as err:
+        model = args.model or default_gguf_path()
+        if not os.path.isfile(model):
+            raise ValueError(f"--model: {model!r} is not a file; give a GGUF file path.")
+        server = start_engine(model, args.slots, args.threads, api_key, host=args.host, port=args.port,
+                              alias=args.alias)
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
+    except BackendUnavailable as err:
         print(err, file=sys.stderr)
         return 1
     print(f"Serving {args.alias} at {server.listening_address}/v1 with {args.slots} slots; Ctrl-C stops.",

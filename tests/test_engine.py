@@ -37,5 +37,5 @@ def test_a_file_the_engine_cannot_load_fails_in_the_probe_not_in_this_process(tm
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF but not really a model")
     backend = LocalBackend(str(bad))
-    with pytest.raises(RuntimeError, match="could not start with .*broken.gguf"):
+    with pytest.raises(ValueError, match="model: .*could not start with .*broken.gguf"):
         list(backend.generate([Request([{"role": "user", "content": "Hi"}], 4, 0.0, 1.0, 0)]))

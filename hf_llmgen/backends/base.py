@@ -47,7 +47,8 @@ class RequestFailure:
 
 
 class BackendUnavailable(RuntimeError):
-    """The backend failed every request of a round: the run stops, keeping the requests already finished."""
+    """The backend cannot serve: every request of a round failed, or its engine cannot run on this machine. The
+    run stops, keeping the requests already finished."""
 
 
 class Backend(ABC):

