@@ -230,7 +230,7 @@ class FaultyProxy:
                 if fault == "503":
                     return self._reply(503, b'{"error": "overloaded"}')
                 if fault == "slow":
-                    time.sleep(6)
+                    time.sleep(12)
                 if drop_n and "tokenize" not in self.path:
                     body = json.dumps({k: v for k, v in json.loads(body).items() if k != "n"}).encode()
                 forward = urllib.request.Request(proxy.upstream + self.path, data=body, method="POST", headers={
@@ -257,7 +257,9 @@ class FaultyProxy:
 
 def test_429_503_and_slow_replies_are_retried_and_every_row_arrives(server, key, tmp_path):
     proxy = FaultyProxy(server.url, ["429", "503", "slow", "429"])
-    ds, summary = _run_through(proxy, tmp_path, key, num_examples=6, max_concurrency=1, request_timeout=3.0)
+    # short completions answer in well under the 6 s timeout, so only the "slow" reply (12 s) times out
+    ds, summary = _run_through(proxy, tmp_path, key, num_examples=6, max_concurrency=1, request_timeout=6.0,
+                               max_new_tokens=32)
     assert len(ds) == 6 and sorted(Counter(ds["label"]).values()) == [3, 3]
     faults = [fault for _, fault in proxy.seen]
     # every fault was retried until its request passed, none failed for good (requests that share a prompt
