@@ -255,6 +255,17 @@ class FaultyProxy:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
+def _run_through(proxy, tmp_path, key, **options):
+    """Generate sst2 rows through `proxy`, then shut it down: the rows and the run's summary."""
+    builder = datasets.load_dataset_builder(
+        "hf_llmgen", "sst2", cache_dir=str(tmp_path), backend="openai", model=MODEL, base_url=proxy.url,
+        api_key_env=key, **options,
+    )
+    builder.download_and_prepare()
+    proxy.server.shutdown()
+    return builder.as_dataset(split="train"), generation_summary(builder)
+
+
 def test_429_503_and_slow_replies_are_retried_and_every_row_arrives(server, key, tmp_path):
     proxy = FaultyProxy(server.url, ["429", "503", "slow", "429"])
     # short completions answer in well under the 6 s timeout, so only the "slow" reply (12 s) times out
@@ -280,17 +291,6 @@ def test_requests_per_minute_spaces_the_requests(server, key, tmp_path):
     proxy.server.shutdown()
     starts = [at for at, _ in proxy.seen]
     assert len(ds) == 4 and all(later - at >= 0.95 for at, later in zip(starts, starts[1:]))
-
-
-def _run_through(proxy, tmp_path, key, **options):
-    """Generate sst2 rows through `proxy`, then shut it down: the rows and the run's summary."""
-    builder = datasets.load_dataset_builder(
-        "hf_llmgen", "sst2", cache_dir=str(tmp_path), backend="openai", model=MODEL, base_url=proxy.url,
-        api_key_env=key, **options,
-    )
-    builder.download_and_prepare()
-    proxy.server.shutdown()
-    return builder.as_dataset(split="train"), generation_summary(builder)
 
 
 def _choices_run(tmp_path, proxy, key):
