@@ -35,6 +35,7 @@ def run_ours(args: argparse.Namespace) -> dict:
     import hf_llmgen  # noqa: F401 (registers the builder)
     from hf_llmgen.backends.engine import default_gguf_path, probe_engine
     from hf_llmgen.backends.local import LocalBackend
+    from hf_llmgen.builder import generation_summary
 
     probe_started = time.perf_counter()
     probe_engine(default_gguf_path())  # once per process; timed on its own
@@ -55,8 +56,6 @@ def run_ours(args: argparse.Namespace) -> dict:
                                                 max_new_tokens=args.max_tokens)
         builder.download_and_prepare()
         seconds = time.perf_counter() - started
-        from hf_llmgen.builder import generation_summary
-
         summary = generation_summary(builder)
     with open(args.requests_file, "w", encoding="utf-8") as f:
         json.dump({"model": default_gguf_path(), "rounds": sent}, f)
