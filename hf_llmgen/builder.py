@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import os
 from dataclasses import dataclass
 
@@ -13,11 +16,15 @@ from .generation.attributes import attribute_column
 from .generation.cache import RequestCache
 from .generation.cost import read_prices
 from .generation.estimate import check_max_cost
+from .generation.label_check import make_checker
 from .generation.runner import GenerationRun, GenerationStats
 from .generation.settings import GenerationSettings
+from .interventions.labelling import read_human_labels
+from .interventions.relabel import check_human_labels
 from .task import load_task, preset_names
 
 REQUEST_CACHE_FILE = os.path.join("hf_llmgen_requests", "requests.sqlite")
+EMBEDDING_CACHE_FILE = os.path.join("hf_llmgen_embeddings", "embeddings.sqlite")
 
 
 @dataclass
@@ -30,8 +37,8 @@ class LLMGen(datasets.GeneratorBasedBuilder):
     BUILDER_CONFIGS = [LLMGenConfig(name=name, task=name) for name in preset_names()]
 
     def _create_builder_config(self, config_name=None, custom_features=None, config_id=None, **config_kwargs):
-        """Resolve the task and the prices to their content (so the cache key follows it) and validate every
-        option."""
+        """Resolve the task, the prices and the human labels to their content (so the cache key follows them)
+        and validate every option."""
         task = config_kwargs.get("task")
         if task is not None and config_name is not None:
             raise ValueError(f"task: give either a preset name ({config_name!r}) or task=..., not both.")
@@ -39,8 +46,11 @@ class LLMGen(datasets.GeneratorBasedBuilder):
             config_kwargs["task"] = load_task(task if task is not None else config_name).to_dict()
         if config_kwargs.get("prices") is not None:
             config_kwargs["prices"] = read_prices(config_kwargs["prices"])
+        if isinstance(config_kwargs.get("human_labels"), str):
+            config_kwargs["human_labels"] = read_human_labels(config_kwargs["human_labels"])
         config, config_id = super()._create_builder_config(config_name, custom_features, config_id, **config_kwargs)
         config.validate()
+        check_label_options(config, load_task(config.task))
         if config.prompt == "attributes" and not load_task(config.task).attributes:
             raise ValueError(
                 "prompt: 'attributes' needs attributes in the task spec; add them (or draft them with "
@@ -73,6 +83,8 @@ class LLMGen(datasets.GeneratorBasedBuilder):
                 "candidate_index": datasets.Value("int32"),
             }
         )
+        if self.config.label_check != "none":
+            features.update({"label_check": datasets.Value("string"), "label_check_score": datasets.Value("float64")})
         if self.config.prompt == "attributes":
             features.update({attribute_column(a.name): datasets.Value("string") for a in task.attributes})
         return datasets.DatasetInfo(description=task.description, features=features)
@@ -86,14 +98,28 @@ class LLMGen(datasets.GeneratorBasedBuilder):
         backend = make_backend(self.config)
         cache = open_request_cache(self)
         try:
+            checker = make_checker(self.config, task, backend, cache,
+                                   os.path.join(self._cache_dir_root, EMBEDDING_CACHE_FILE))
             for shard in shards:
-                run = GenerationRun(self.config, task, backend, cache, shard)
+                cache.clear_removed(self.config_id, shard)
+                removed = functools.partial(cache.put_removed, self.config_id, shard)
+                run = GenerationRun(self.config, task, backend, cache, shard, checker, removed)
                 for index, row in enumerate(run.rows()):
                     yield Key(shard, index), row
                 cache.put_stats(self.config_id, shard, run.stats.to_dict())
         finally:
             backend.close()
             cache.close()
+
+
+def check_label_options(settings: GenerationSettings, task) -> None:
+    """The label-check options fit the task: the proxy's human labels name its labels, `relabel` needs one
+    label per row."""
+    if settings.label_check == "proxy":
+        check_human_labels(list(settings.human_labels.values()), task.label_names)
+    if settings.label_policy == "relabel" and task.multi_label:
+        raise ValueError("label_policy: 'relabel' gives a row the checker's one label, so it works for single-label "
+                         "tasks only; use 'keep' or 'drop' for a multi-label task.")
 
 
 def open_request_cache(builder: datasets.DatasetBuilder) -> RequestCache:
@@ -109,5 +135,29 @@ def generation_summary(builder: LLMGen) -> GenerationStats:
         for shard_stats in cache.get_stats(builder.config_id):
             total.add(GenerationStats.from_dict(shard_stats))
         return total
+    finally:
+        cache.close()
+
+
+def removed_rows(builder: LLMGen) -> datasets.Dataset | None:
+    """The rows the latest run of this builder's configuration removed (its `drop` policy's off-label rows),
+    with the train split's columns; None when it removed none."""
+    cache = open_request_cache(builder)
+    try:
+        digest = hashlib.sha256()
+        for row in cache.removed(builder.config_id):
+            digest.update(json.dumps(row, sort_keys=True).encode("utf-8"))
+        if digest.digest() == hashlib.sha256().digest():
+            return None
+    finally:
+        cache.close()
+    kwargs = {"path": cache.path, "run_id": builder.config_id, "content": digest.hexdigest()}  # content: the key
+    return datasets.Dataset.from_generator(_removed, features=builder.info.features, gen_kwargs=kwargs)
+
+
+def _removed(path: str, run_id: str, content: str):
+    cache = RequestCache(path)
+    try:
+        yield from cache.removed(run_id)
     finally:
         cache.close()

@@ -30,6 +30,13 @@ def changed_options(settings: GenerationSettings) -> dict[str, Any]:
     return {name: value for name, value in options(settings).items() if value != defaults[name]}
 
 
+def _shown(values: dict[str, Any]) -> dict[str, Any]:
+    """The options as the settings table shows them: human labels by their count."""
+    if values.get("human_labels"):
+        return {**values, "human_labels": f"{len(values['human_labels'])} labelled texts"}
+    return values
+
+
 def _attribute_rows(task: TaskSpec) -> list[dict[str, str]]:
     """Each attribute and its values, per label where they differ by label."""
     rows = []
@@ -69,9 +76,11 @@ def dataset_card(
         task_description=task.description,
         label_rows=[{"name": lb.name, "count": counts[lb.name], "description": lb.description} for lb in task.labels],
         attributes=_attribute_rows(task) if settings.prompt == "attributes" else [],
-        settings=sorted(options(settings).items()),
+        settings=sorted(_shown(options(settings)).items()),
         summary=summary,
         max_cost=settings.max_cost,
+        label_check=settings.label_check,
+        label_policy=settings.label_policy,
         task_argument=repr(task_argument),
         options=repr(changed_options(settings)),
     )

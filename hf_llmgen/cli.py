@@ -16,10 +16,10 @@ import yaml
 from datasets.exceptions import DatasetGenerationError
 
 from .backends import BACKENDS, BackendUnavailable, make_backend
-from .builder import generation_summary
+from .builder import generation_summary, removed_rows
 from .cards import dataset_card
 from .generation.estimate import estimate_run
-from .generation.runner import more_rows_advice
+from .generation.runner import LabelNotWritable, more_rows_advice, pass_rate_warnings
 from .generation.settings import GenerationSettings
 from .generation.suggest import AttributeSuggester, NothingSuggested
 from .metrics import EmbeddingCache, measure
@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     mea.add_argument("--embedding-model", default=None, help="sentence-transformers name or folder")
     mea.add_argument("--oracle", help="text-classification model (name or folder) to measure label accuracy with")
     mea.add_argument("--label-map", type=_label_map, help="oracle labels to dataset labels: POS=positive,NEG=negative")
+    mea.add_argument("--task", help="preset or task YAML whose descriptions and keywords the label check uses")
     mea.add_argument("--figure", help="write a PNG here: embedding map beside the reference's, per-class bars")
     mea.add_argument("--output", help="write the metrics as JSON here too")
 
@@ -170,7 +171,7 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
     try:
         builder.download_and_prepare()
     except DatasetGenerationError as err:
-        if isinstance(err.__cause__, (BackendUnavailable, ValueError)):  # say why the run stopped, not that
+        if isinstance(err.__cause__, (BackendUnavailable, LabelNotWritable, ValueError)):  # say why it stopped, not that
             raise err.__cause__ from None  # datasets did
         raise
     summary = generation_summary(builder).to_dict()
@@ -180,15 +181,21 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
                          f"{more_rows_advice(summary['max_cost_reached'])}.")
     dataset = builder.as_dataset(split="train")
 
+    removed = removed_rows(builder)
     summary["rows_per_label"] = rows_per_label(dataset)
+    summary["label_check_warnings"] = pass_rate_warnings(summary["label_check"], builder.config.label_check)
+    summary["removed_rows"] = len(removed) if removed is not None else 0
     summary["served_from_datasets_cache"] = reused
     summary["estimate"] = estimate
 
     os.makedirs(args.output, exist_ok=True)
-    if args.format == "parquet":
-        dataset.to_parquet(os.path.join(args.output, "train.parquet"))
-    else:
-        dataset.save_to_disk(os.path.join(args.output, "train"))
+    for split, data in (("train", dataset), ("removed", removed)):
+        if data is None:
+            continue
+        if args.format == "parquet":
+            data.to_parquet(os.path.join(args.output, f"{split}.parquet"))
+        else:
+            data.save_to_disk(os.path.join(args.output, split))
     model_id = make_backend(builder.config).model_id
     card = dataset_card(task, builder.config, task_argument, model_id, summary)
     card.save(os.path.join(args.output, "README.md"))
@@ -238,7 +245,7 @@ def measure_command(args: argparse.Namespace) -> dict[str, Any]:
     cache = EmbeddingCache(args.embedding_model)
     result = measure(
         dataset, reference, text_column=args.text_column, label_column=label_column,
-        metric=args.metric, embeddings=cache, oracle=args.oracle, label_map=args.label_map,
+        metric=args.metric, embeddings=cache, oracle=args.oracle, label_map=args.label_map, task=args.task,
     )
     if args.figure:
         _figure(args.figure, dataset, reference, result, cache, args.text_column, label_column)
@@ -246,6 +253,11 @@ def measure_command(args: argparse.Namespace) -> dict[str, Any]:
     for name, value in result.items():
         if not isinstance(value, dict):
             print(f"{name:32} {value:.4f}" if isinstance(value, float) else f"{name:32} {value}")
+    if "label_check" in result:
+        print(f"\n{'label check, per label':32} {'rows':>6} {'passed':>7} {'rate':>6}")
+        for label, check in result["label_check"].items():
+            rate = "-" if check["pass_rate"] is None else f"{check['pass_rate']:.0%}"
+            print(f"{label:32} {check['checked']:>6} {check['passed']:>7} {rate:>6}")
     if args.output:
         _write_json(args.output, result)
     return result
@@ -422,7 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TaskSpecError, ValueError) as err:
         print(f"hf-llmgen: {err}", file=sys.stderr)
         return 2
-    except (BackendUnavailable, NothingSuggested) as err:
+    except (BackendUnavailable, LabelNotWritable, NothingSuggested) as err:
         print(f"hf-llmgen: {err}", file=sys.stderr)
         return 1
     if args.estimate:
@@ -430,6 +442,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     keys = ("rows", "requests", "cached_requests", "dropped", "failed", "cost_usd", "max_cost_reached", "seconds")
     print(json.dumps({k: summary[k] for k in keys}))
+    for warning in summary["label_check_warnings"]:
+        print(f"hf-llmgen: warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -13,7 +13,7 @@ import yaml
 _TASK_FIELDS = {"name", "description", "text_type", "domain", "labels", "examples", "attributes", "multi_label"}
 _MULTI_LABEL_FIELDS = {"max_labels", "shares", "exclusive"}
 LABEL_SET_SEPARATOR = " + "  # joins the labels of a set in its key: "anger + fear"
-_LABEL_FIELDS = {"name", "description", "similar"}
+_LABEL_FIELDS = {"name", "description", "similar", "keywords"}
 _EXAMPLE_FIELDS = {"text", "label"}
 _ATTRIBUTE_FIELDS = {"name", "values", "weights", "per_class"}
 
@@ -24,11 +24,13 @@ class TaskSpecError(ValueError):
 
 @dataclass(frozen=True)
 class Label:
-    """A label; `similar` names labels a text of this one must not be mistaken for."""
+    """A label; `similar` names labels a text of this one must not be mistaken for; `keywords` are words typical
+    of its texts (the `direct` prompt asks for them, the label check's prototypes include them)."""
 
     name: str
     description: str
     similar: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,13 +159,15 @@ def _parse_labels(raw: Any) -> tuple[Label, ...]:
         name = _required_str(item, "name", where, "must be a non-empty string")
         phrase = "must be a non-empty phrase the prompt can use, e.g. 'negative sentiment'"
         similar = _str_list(item.get("similar") or [], f"{where}.similar", "label names")
-        labels.append(Label(name, _required_str(item, "description", where, phrase), similar))
+        keywords = _str_list(item.get("keywords") or [], f"{where}.keywords", "words typical of the label")
+        labels.append(Label(name, _required_str(item, "description", where, phrase), similar, keywords))
     if len(labels) < 2:
         raise TaskSpecError("task.labels: a classification task needs at least two labels.")
     seen: set[str] = set()
     for label in labels:
-        if label.name in seen:
-            raise TaskSpecError(f"task.labels: duplicate label name {label.name!r}; label names must be unique.")
+        if label.name.lower() in {name.lower() for name in seen}:
+            raise TaskSpecError(f"task.labels: duplicate label name {label.name!r} (names are compared ignoring "
+                                "case); label names must be unique.")
         seen.add(label.name)
     for i, label in enumerate(labels):
         wrong = [name for name in label.similar if name not in seen or name == label.name]
@@ -301,7 +305,7 @@ def _plain(data: Any) -> Any:
     return data
 
 
-_OPTIONAL = {"similar", "attributes", "values", "weights", "per_class", "multi_label", "exclusive"}
+_OPTIONAL = {"similar", "keywords", "attributes", "values", "weights", "per_class", "multi_label", "exclusive"}
 
 
 def _read_yaml(text: str, source: str) -> Any:

@@ -32,7 +32,8 @@ def test_two_label_preset(tmp_path):
     ds = generate(tmp_path, "sst2", num_examples=10, seed=0)
     assert_balanced_and_clean(ds, 10)
     assert ds.features["label"].names == ["negative", "positive"]
-    assert set(ds["prompt_style"]) == {"elements"}
+    assert set(ds["prompt_style"]) == {"direct"}
+    assert ds["label_check"] == [ds.features["label"].int2str(label) for label in ds["label"]]
     assert all(len(shown) <= 3 for shown in ds["in_context_examples"])
 
 

@@ -1,13 +1,14 @@
 """The request cache: every finished LLM request, stored the moment it completes, keyed by all it depends on.
 
-It also keeps the summary of the latest run of each configuration, for the CLI and the dataset card.
+It also keeps the summary of the latest run of each configuration, for the CLI and the dataset card, and the
+rows its label check removed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Iterator
 
 from ..backends.base import Completion, Request
 from ..sqlite import open_database
@@ -25,6 +26,13 @@ CREATE TABLE IF NOT EXISTS run_stats (
     shard INTEGER NOT NULL,
     stats TEXT NOT NULL,
     PRIMARY KEY (run_id, shard)
+);
+CREATE TABLE IF NOT EXISTS removed_rows (
+    run_id TEXT NOT NULL,
+    shard INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    row TEXT NOT NULL,
+    PRIMARY KEY (run_id, shard, position)
 )
 """
 
@@ -80,6 +88,23 @@ class RequestCache:
         """The summaries of every shard of the latest run of a configuration."""
         rows = self._db.execute("SELECT stats FROM run_stats WHERE run_id = ? ORDER BY shard", (run_id,))
         return [json.loads(row[0]) for row in rows]
+
+    def clear_removed(self, run_id: str, shard: int) -> None:
+        """Forget the removed rows of an earlier run of this shard (a rerun removes them again)."""
+        self._db.execute("DELETE FROM removed_rows WHERE run_id = ? AND shard = ?", (run_id, shard))
+
+    def put_removed(self, run_id: str, shard: int, row: dict[str, Any]) -> None:
+        """Keep a row the run removed, after those it removed before."""
+        self._db.execute(
+            "INSERT INTO removed_rows SELECT ?, ?, COALESCE(MAX(position) + 1, 0), ? FROM removed_rows "
+            "WHERE run_id = ? AND shard = ?", (run_id, shard, json.dumps(row), run_id, shard),
+        )
+
+    def removed(self, run_id: str) -> Iterator[dict[str, Any]]:
+        """The rows the latest run of a configuration removed, shard by shard, in the order removed."""
+        rows = self._db.execute("SELECT row FROM removed_rows WHERE run_id = ? ORDER BY shard, position", (run_id,))
+        for (row,) in rows:
+            yield json.loads(row)
 
     def __len__(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ..task import Example
+
+MIN_PASS_RATE = 0.25  # a label is never planned as if fewer than 1 in 4 of its candidates passed
 
 
 def label_quotas(labels: Sequence[str], num_examples: int, shard: int = 0, num_shards: int = 1) -> dict[str, int]:
@@ -19,9 +21,17 @@ def label_quotas(labels: Sequence[str], num_examples: int, shard: int = 0, num_s
     return quotas
 
 
-def round_labels(need: dict[str, int], texts_per_request: int, batch_size: int) -> list[str]:
-    """The label of each request in the next round: as many as the needs call for, at most `batch_size`."""
-    wanted = {label: math.ceil(n / texts_per_request) for label, n in need.items() if n > 0}
+def round_labels(
+    need: dict[str, int], texts_per_request: int, batch_size: int, pass_rates: Mapping[str, float] | None = None
+) -> list[str]:
+    """The label of each request in the next round: as many as the needs call for, at most `batch_size`.
+
+    pass_rates: the share of each label's candidates that passed the label check so far (at least
+    `MIN_PASS_RATE` is assumed); a label that passes less gets more requests.
+    """
+    rates = pass_rates or {}
+    wanted = {label: math.ceil(n / (texts_per_request * max(rates.get(label, 1.0), MIN_PASS_RATE)))
+              for label, n in need.items() if n > 0}
     plan: list[str] = []
     while wanted and len(plan) < batch_size:
         for label in list(wanted):
@@ -56,11 +66,11 @@ def pick_examples(
     """In-context examples drawn from the pool.
 
     `elements`: one random example per label (the target label first, then other labels at random),
-    at most `k`, shuffled. `simple` and `attributes`: up to `k` random examples of the target label.
+    at most `k`, shuffled. `direct`, `simple` and `attributes`: up to `k` random examples of the target label.
     """
     if k <= 0:
         return []
-    if style in ("simple", "attributes"):
+    if style != "elements":
         candidates = pool.get(label, [])
         return rng.sample(candidates, min(k, len(candidates)))
     others = [name for name in pool if name != label and pool[name]]

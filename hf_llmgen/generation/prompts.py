@@ -1,5 +1,7 @@
-"""Prompt styles: `simple` (class-conditional, SimPrompt), `elements` (the diversity paper's format) and
-`attributes` (AttrPrompt: the label plus a configuration of attribute values)."""
+"""Prompt styles: `direct` (a short instruction stating the label's meaning and its typical words, written for
+small models), `simple` (class-conditional, SimPrompt), `elements` (the diversity paper's format) and
+`attributes` (AttrPrompt: the label plus a configuration of attribute values); and the question the `llm` label
+check asks."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Mapping, Sequence
 from ..task import Example, TaskSpec
 from .label_sets import members
 
-PROMPT_STYLES = ("simple", "elements", "attributes")
+PROMPT_STYLES = ("direct", "simple", "elements", "attributes")
 
 Messages = list[dict[str, str]]
 
@@ -19,6 +21,8 @@ def build_messages(
 ) -> Messages:
     """Chat messages asking for `n_texts` texts of class `label`, showing `examples` in context; `attributes`
     ({attribute: value}) are the configuration the `attributes` style asks for."""
+    if style == "direct":
+        return [{"role": "user", "content": _direct(task, label, examples, n_texts)}]
     if style == "simple":
         return [{"role": "user", "content": _simple(task, label, examples, n_texts)}]
     if style == "elements":
@@ -49,6 +53,20 @@ def _ask_count(task: TaskSpec, n_texts: int) -> str:
     if n_texts == 1:
         return f"Reply with the {task.text_type} only."
     return f"Write {n_texts} different ones, numbered 1 to {n_texts}, one per line. Reply with the list only."
+
+
+def _direct(task: TaskSpec, label: str, examples: Sequence[Example], n_texts: int) -> str:
+    names = members(task, label)
+    count = "one short" if n_texts == 1 else f"{n_texts} short"
+    lines = [f"Write {count} {task.text_type}{_context(task)}: {_label_phrase(task, label)}."]
+    keywords = [word for name in names for word in task.label(name).keywords]
+    if keywords:
+        lines.append(f"Use words like {', '.join(keywords)}.")
+    if examples:
+        lines.append("Examples:")
+        lines += [f"- {ex.text}" for ex in examples]
+    lines.append(_ask_count(task, n_texts))
+    return "\n".join(lines)
 
 
 def _simple(task: TaskSpec, label: str, examples: Sequence[Example], n_texts: int) -> str:
@@ -90,3 +108,12 @@ def _attributed(
         lines += [f"- {ex.text}" for ex in examples]
     lines.append(_ask_count(task, n_texts))
     return "\n".join(lines)
+
+
+def classify_messages(text: str, names: Sequence[str], descriptions: Mapping[str, str]) -> list[dict[str, str]]:
+    """Chat messages asking for the one label of `text`."""
+    options = "\n".join(f"- {name}" + (f": {descriptions[name]}" if name in descriptions else "") for name in names)
+    return [{"role": "user", "content": (
+        f"Which label fits this text best?\nLabels:\n{options}\n\nText: {text}\n\n"
+        "Answer with the label name only."
+    )}]

@@ -8,13 +8,14 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..backends.base import Backend, BackendUnavailable, Completion, Request, RequestFailure
 from ..task import Example, TaskSpec
 from .attributes import AttributeSampler, attribute_column
 from .cache import RequestCache, request_key
 from .cost import Spending, run_price
+from .label_check import LabelChecker, Verdict
 from .label_sets import members, set_quotas
 from .parse import CandidateFilter, split_candidates
 from .plan import add_to_pool, derive_seed, label_quotas, pick_examples, round_labels
@@ -27,6 +28,11 @@ logger = logging.getLogger(__name__)
 _TOTALS = ("requests", "cached_requests", "candidates", "rows", "prompt_tokens", "completion_tokens",
            "spent_prompt_tokens", "spent_completion_tokens", "seconds")
 POOL_LIMIT = 1000  # examples kept per label for in-context sampling (a uniform sample of all accepted)
+UNWRITABLE_AFTER = 16  # checked candidates of a label, none passing, after which the run stops
+
+
+class LabelNotWritable(RuntimeError):
+    """The model writes no text the label check accepts for a label; the message says what to try."""
 
 
 @dataclass
@@ -34,6 +40,8 @@ class GenerationStats:
     """What happened in a run: requests, cache hits, candidate texts, rows kept and dropped by reason, tokens, time.
 
     Every candidate parsed from a completion is either a row or a drop: candidates == rows + sum(dropped).
+    `checked` and `passed` count, per prompted label (or label set), the candidates the label check saw and
+    those it agreed with; `relabelled` the rows that took the checker's label.
     `failed` counts requests that failed for good, by reason (remote backends); they are not cached, so a
     rerun makes them again. `prompt_tokens`/`completion_tokens` cover every completion used, `spent_*` only
     those requested in this run; `cost_usd` is what they cost (None without a price), `max_cost_reached` says
@@ -54,6 +62,9 @@ class GenerationStats:
     max_cost_reached: bool = False
     seconds: float = 0.0
     shortfall: dict[str, int] = field(default_factory=dict)
+    checked: Counter = field(default_factory=Counter)
+    passed: Counter = field(default_factory=Counter)
+    relabelled: int = 0
 
     def add(self, other: "GenerationStats") -> None:
         """Fold another shard's stats into this one."""
@@ -61,6 +72,9 @@ class GenerationStats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.dropped.update(other.dropped)
         self.failed.update(other.failed)
+        self.checked.update(other.checked)
+        self.passed.update(other.passed)
+        self.relabelled += other.relabelled
         if other.cost_usd is not None:
             self.cost_usd = (self.cost_usd or 0.0) + other.cost_usd
         self.max_cost_reached = self.max_cost_reached or other.max_cost_reached
@@ -83,11 +97,32 @@ class GenerationStats:
             "max_cost_reached": self.max_cost_reached,
             "seconds": round(self.seconds, 3),
             "shortfall": self.shortfall,
+            "label_check": {label: {"checked": n, "passed": self.passed[label], "pass_rate": round(self.passed[label] / n, 4)}
+                            for label, n in sorted(self.checked.items())},
+            "relabelled": self.relabelled,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "GenerationStats":
-        return cls(**{**data, "dropped": Counter(data["dropped"]), "failed": Counter(data.get("failed", {}))})
+        check = data.get("label_check", {})
+        counts = {key: value for key, value in data.items() if key != "label_check"}
+        return cls(**{**counts, "dropped": Counter(data["dropped"]), "failed": Counter(data.get("failed", {})),
+                      "checked": Counter({label: c["checked"] for label, c in check.items()}),
+                      "passed": Counter({label: c["passed"] for label, c in check.items()})})
+
+
+LOW_PASS_RATE = 0.5  # below this share of a label's candidates passing the check, the summary warns
+
+
+def pass_rate_warnings(label_check: dict[str, dict[str, Any]], checker: str) -> list[str]:
+    """A line for each label (in a stats dict's `label_check`) whose candidates passed the check less than
+    half the time."""
+    return [
+        f"label {label!r}: only {c['passed']} of {c['checked']} candidates ({c['pass_rate']:.0%}) passed the "
+        f"{checker!r} label check; its rows may not say what the label says. Give it seed examples, keywords or "
+        "a more concrete description."
+        for label, c in label_check.items() if c["pass_rate"] < LOW_PASS_RATE
+    ]
 
 
 def more_rows_advice(max_cost_reached: bool) -> str:
@@ -109,7 +144,10 @@ def request_budget(settings: GenerationSettings, need: dict[str, int]) -> int:
 
 
 class GenerationRun:
-    """Runs one shard of a generation: yields rows round by round, and keeps `stats`."""
+    """Runs one shard of a generation: yields rows round by round, and keeps `stats`.
+
+    checker: the label check (None: no check). removed: called with each row the `drop` policy takes out.
+    """
 
     def __init__(
         self,
@@ -118,12 +156,16 @@ class GenerationRun:
         backend: Backend,
         cache: RequestCache,
         shard: int = 0,
+        checker: LabelChecker | None = None,
+        removed: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.settings = settings
         self.task = task
         self.backend = backend
         self.cache = cache
         self.shard = shard
+        self.checker = checker
+        self.removed = removed or (lambda row: None)
         self.stats = GenerationStats()
         max_cost = settings.max_cost / settings.num_shards if settings.max_cost else None
         self.spending = Spending(run_price(settings), max_cost)
@@ -145,21 +187,48 @@ class GenerationRun:
         started = time.perf_counter()
         round_index = 0
         while any(need.values()) and self.stats.requests < budget and not self.stats.max_cost_reached:
-            labels = round_labels(need, s.texts_per_request, min(s.batch_size, budget - self.stats.requests))
+            labels = round_labels(need, s.texts_per_request, min(s.batch_size, budget - self.stats.requests),
+                                  self._pass_rates())
             new_rows = list(self._run_round(round_index, labels, need))
             rng = random.Random(derive_seed(s.seed, self.shard, round_index, "pool"))
-            for key, row in new_rows:
-                self._add_to_pool(Example(row["text"], key), rng)
-            yield from (row for _, row in new_rows)
+            for key, row, passed in new_rows:
+                if passed:  # only rows the check agrees with show the model what a label looks like
+                    self._add_to_pool(Example(row["text"], key), rng)
+            yield from (row for _, row, _ in new_rows)
+            self._stop_if_unwritable(need)
             round_index += 1
         self.stats.seconds = time.perf_counter() - started
         self.stats.spent_prompt_tokens = self.spending.prompt_tokens
         self.stats.spent_completion_tokens = self.spending.completion_tokens
         self.stats.cost_usd = self.spending.cost
         self.stats.shortfall = {label: n for label, n in need.items() if n > 0}
+        if self.checker is not None:
+            for warning in pass_rate_warnings(self.stats.to_dict()["label_check"], self.checker.name):
+                logger.warning(warning)
         if self.stats.shortfall:
             logger.warning("Stopped after %d requests with rows still missing %s; %s.",
                            self.stats.requests, self.stats.shortfall, more_rows_advice(self.stats.max_cost_reached))
+
+    def _pass_rates(self) -> dict[str, float]:
+        """Each label's share of checked candidates that passed, where failing ones are asked for again."""
+        if self.settings.label_policy == "keep":
+            return {}
+        return {label: self.stats.passed[label] / n for label, n in self.stats.checked.items()}
+
+    def _stop_if_unwritable(self, need: dict[str, int]) -> None:
+        """Raise `LabelNotWritable` for a label still needing rows whose first `UNWRITABLE_AFTER` candidates all
+        failed the check (unless the policy keeps failing rows)."""
+        if self.checker is None or self.settings.label_policy == "keep":
+            return
+        for label, missing in need.items():
+            if missing and self.stats.checked[label] >= UNWRITABLE_AFTER and not self.stats.passed[label]:
+                raise LabelNotWritable(
+                    f"label {label!r}: none of the {self.stats.checked[label]} texts the model wrote for it passed "
+                    f"the {self.checker.name!r} label check, so the run cannot give it rows. Try seed examples of "
+                    f"it (task.examples), a more concrete description or keywords for it (task.labels), another "
+                    f"prompt style (prompt=...), a larger model (model=...), or label_policy='keep' to keep its "
+                    "rows, flagged."
+                )
 
     def _add_to_pool(self, example: Example, rng: random.Random) -> None:
         self.pool_added[example.label] += 1
@@ -168,27 +237,58 @@ class GenerationRun:
 
     def _run_round(
         self, round_index: int, labels: list[str], need: dict[str, int]
-    ) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(label or label-set key, row) for every row accepted in this round."""
+    ) -> Iterator[tuple[str, dict[str, Any], bool]]:
+        """(label or label-set key, row, whether it passed the label check) for every row accepted in this
+        round; the check sees the round's candidates in one batch."""
         s = self.settings
         requests, shown, configurations = self.requests_for(round_index, labels)
         completions, keys = self._complete(requests)
-        for i, (label, request) in enumerate(zip(labels, requests)):
-            completion = completions[i]
+        candidates = []  # (request index, candidate index, text)
+        for i, completion in enumerate(completions):
             if completion is None:  # failed for good: its label still needs the row, a later round asks again
                 continue
             self.frequency.update(completion.token_ids)
             for index, text in enumerate(split_candidates(completion.text, s.texts_per_request)):
                 self.stats.candidates += 1
-                if not self.filter.accept(text, shown[i]):
-                    continue
-                if need[label] == 0:
-                    self.stats.dropped["over_quota"] += 1
-                    continue
-                need[label] -= 1
-                self.stats.rows += 1
-                row = self._row(text, label, request, keys[i], shown[i], round_index, index)
-                yield label, {**row, **{attribute_column(name): value for name, value in configurations[i].items()}}
+                if self.filter.accept(text, shown[i]):
+                    candidates.append((i, index, text))
+        verdicts = self._verdicts([text for _, _, text in candidates], [labels[i] for i, _, _ in candidates])
+        for (i, index, text), verdict in zip(candidates, verdicts):
+            prompted = labels[i]
+            row = self._row(text, prompted, requests[i], keys[i], shown[i], round_index, index, verdict)
+            row.update({attribute_column(name): value for name, value in configurations[i].items()})
+            label = self._label_for(prompted, verdict, row)
+            if label is None:
+                continue
+            if need[label] == 0:
+                self.stats.dropped["over_quota"] += 1
+                continue
+            need[label] -= 1
+            self.stats.rows += 1
+            self.stats.relabelled += label != prompted
+            yield label, row, verdict is None or verdict.passed
+
+    def _verdicts(self, texts: list[str], keys: list[str]) -> list[Verdict | None]:
+        """The label check's verdict on each text (None without a check), counted per prompted label."""
+        if self.checker is None:
+            return [None] * len(texts)
+        verdicts = self.checker.check(texts, keys)
+        for key, verdict in zip(keys, verdicts):
+            self.stats.checked[key] += 1
+            self.stats.passed[key] += verdict.passed
+        return verdicts
+
+    def _label_for(self, prompted: str, verdict: Verdict | None, row: dict[str, Any]) -> str | None:
+        """The label (key) a checked row counts for under the policy, or None when `drop` takes it out (it is
+        counted and handed to `removed`)."""
+        if verdict is None or verdict.passed or self.settings.label_policy == "keep":
+            return prompted
+        if self.settings.label_policy == "drop":
+            self.stats.dropped["off_label"] += 1
+            self.removed(row)
+            return None
+        row["label"] = verdict.label
+        return verdict.label
 
     def requests_for(
         self, round_index: int, labels: list[str]
@@ -256,13 +356,15 @@ class GenerationRun:
         return [done.get(i) for i in range(len(requests))], keys
 
     def _row(
-        self, text: str, label: str, request: Request, key: str, shown: list[str], round_index: int, index: int
+        self, text: str, label: str, request: Request, key: str, shown: list[str], round_index: int, index: int,
+        verdict: Verdict | None,
     ) -> dict[str, Any]:
         s = self.settings
         if self.task.multi_label:
             labels = {"labels": list(members(self.task, label)), "prompted_labels": list(members(self.task, label))}
         else:
             labels = {"label": label, "prompted_label": label}
+        checked = {} if verdict is None else {"label_check": verdict.label, "label_check_score": verdict.score}
         return {
             "text": text,
             **labels,
@@ -277,5 +379,6 @@ class GenerationRun:
             "request_seed": request.seed,
             "request_key": key,
             "candidate_index": index,
+            **checked,
         }
 

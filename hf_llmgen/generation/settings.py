@@ -10,6 +10,7 @@ from typing import Any, Optional, Union
 
 from ..backends import BACKENDS
 from ..backends.openai_api import APIS, OPENAI_MAX_BIASED_TOKENS, OPENAI_URL
+from .label_check import LABEL_CHECKS, LABEL_POLICIES
 from .prompts import PROMPT_STYLES
 
 
@@ -50,9 +51,24 @@ class GenerationSettings:
         "added to the built-in price table",
     )
     prompt: str = _option(
-        "elements",
+        "direct",
+        "'direct' (a short instruction with the label's meaning and keywords; best measured with small models), "
         "'elements' (the diversity paper's format), 'simple' (class-conditional) or 'attributes' (AttrPrompt: "
         "a balanced random configuration of the task's attributes per request)",
+    )
+    label_check: str = _option(
+        "embedding",
+        "check of each candidate's label: 'embedding' (similarity to label prototypes), 'proxy' (a classifier "
+        "fitted on human_labels), 'llm' (the generator names the label) or 'none'",
+    )
+    label_policy: str = _option(
+        "drop",
+        "what happens to a row the check disagrees with: 'keep' (flag it), 'drop' (count it, write it aside, ask "
+        "again) or 'relabel' (take the checker's label)",
+    )
+    human_labels: Optional[Union[str, dict]] = _option(
+        None, "'proxy' check: a labels file from `hf-llmgen annotate` (or a dataset folder holding one), or a dict "
+        "{text: label}",
     )
     temperature: float = _option(0.7, "sampling temperature; 0 = greedy")
     top_p: float = _option(0.9, "nucleus sampling (top-k and min-p are off)")
@@ -81,6 +97,12 @@ class GenerationSettings:
         self._require("backend", self.backend in BACKENDS, f"must be one of {BACKENDS}")
         self._require("api", self.api in APIS, f"must be one of {APIS}")
         self._require("prompt", self.prompt in PROMPT_STYLES, f"must be one of {PROMPT_STYLES}")
+        self._require("label_check", self.label_check in LABEL_CHECKS, f"must be one of {LABEL_CHECKS}")
+        self._require("label_policy", self.label_policy in LABEL_POLICIES, f"must be one of {LABEL_POLICIES}")
+        self._require(
+            "human_labels", self.label_check != "proxy" or bool(self.human_labels),
+            "the 'proxy' label check is fitted on human labels; give a labels file from `hf-llmgen annotate`",
+        )
         self._require("temperature", _is_number(self.temperature) and self.temperature >= 0, "must be a number >= 0")
         self._require("top_p", _is_number(self.top_p) and 0 < self.top_p <= 1, "must be in (0, 1]")
         self._require(

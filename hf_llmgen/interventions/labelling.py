@@ -111,6 +111,16 @@ def human_labels(marks: Iterable[Mark]) -> tuple[list[str], list[str]]:
     return [mark.text for mark in labelled], [mark.label for mark in labelled]
 
 
+def read_human_labels(source: str) -> dict[str, str]:
+    """{text: label} from a labels file written by `hf-llmgen annotate`, or the one inside a dataset folder."""
+    path = labels_path(source) if os.path.isdir(source) else source
+    if not os.path.isfile(path):
+        raise ValueError(f"human_labels: {path} does not exist; give a labels file from `hf-llmgen annotate` or "
+                         "the dataset folder holding one.")
+    texts, labels = human_labels(LabelsFile(path).read().values())
+    return dict(zip(texts, labels))
+
+
 def scope_marks(marks: Iterable[Mark]) -> tuple[list[str], list[bool]]:
     """Texts of every marked row and whether it is in scope, for `ScopeFilter.fit`."""
     marks = list(marks)

@@ -11,18 +11,10 @@ import numpy as np
 
 from ..backends import Backend, Request, answers, make_backend
 from ..generation.parse import parse_choice
+from ..generation.prompts import classify_messages
 from ..generation.settings import GenerationSettings
 from .relabel import Relabeler
 from .scope import split_by_score
-
-def classify_messages(text: str, names: Sequence[str], descriptions: Mapping[str, str]) -> list[dict[str, str]]:
-    """Chat messages asking for the one label of `text`."""
-    options = "\n".join(f"- {name}" + (f": {descriptions[name]}" if name in descriptions else "") for name in names)
-    return [{"role": "user", "content": (
-        f"Which label fits this text best?\nLabels:\n{options}\n\nText: {text}\n\n"
-        "Answer with the label name only."
-    )}]
-
 
 def scope_messages(text: str, names: Sequence[str], descriptions: Mapping[str, str]) -> list[dict[str, str]]:
     """Chat messages asking whether `text` fits any of the labels."""

@@ -25,21 +25,22 @@ class EmbeddingHandle:
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_cache": None}
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        """In a `num_proc` worker: one torch thread, since the workers share the cores and torch's OpenMP
-        pool does not survive a fork (a forked worker with more threads hangs)."""
-        self.__dict__.update(state)
-        import multiprocess
-
-        if multiprocess.parent_process() is not None:
-            import torch
-
-            torch.set_num_threads(1)
-
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         if self._cache is None:
+            _one_thread_in_workers()
             self._cache = EmbeddingCache(self.model, self.cache_path)
         return self._cache.embed(list(texts))
+
+
+def _one_thread_in_workers() -> None:
+    """In a `num_proc` worker: one torch thread, since the workers share the cores and torch's OpenMP pool
+    does not survive a fork (a forked worker with more threads hangs)."""
+    import multiprocess
+
+    if multiprocess.parent_process() is not None:
+        import torch
+
+        torch.set_num_threads(1)
 
 
 def calibrated_svm(smallest_class: int, balanced: bool = False) -> Any:

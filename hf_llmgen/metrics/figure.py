@@ -24,11 +24,14 @@ def project_2d(vectors: np.ndarray, reference: np.ndarray | None = None, seed: i
 
 
 def class_bars(result: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Per class: its share of rows, its intra-class similarity and (when measured) its label accuracy."""
+    """Per class: its share of rows, its intra-class similarity, its label check's pass rate and (when measured)
+    its label accuracy."""
     bars = {
         "share of rows": result["label_distribution"]["shares"],
         "intra-class similarity": result["per_class_similarity"],
     }
+    if "label_check" in result:
+        bars["label check pass rate"] = {name: c["pass_rate"] or 0.0 for name, c in result["label_check"].items()}
     if "per_class_label_accuracy" in result:
         bars["label accuracy"] = result["per_class_label_accuracy"]
     return bars

@@ -1,4 +1,4 @@
-"""The label distribution of a dataset: counts, shares, entropy and imbalance."""
+"""The label distribution of a dataset (counts, shares, entropy and imbalance) and its label check's pass rates."""
 
 from __future__ import annotations
 
@@ -23,3 +23,15 @@ def label_distribution(labels: Sequence[str], names: Sequence[str] | None = None
         "normalised_entropy": entropy / math.log(len(names)) if len(names) > 1 else 1.0,
         "imbalance_ratio": max(present) / min(present) if len(present) == len(names) else float("inf"),
     }
+
+
+def pass_rates(labels: Sequence[str], checked: Sequence[str], names: Sequence[str]) -> dict[str, dict]:
+    """Per label: rows with it, how many the label check agreed with (its label equal, or "" for an
+    abstention) and their share; `checked` is the checker's label per row."""
+    rates = {}
+    for name in names:
+        verdicts = [verdict for label, verdict in zip(labels, checked) if label == name]
+        passed = sum(verdict in (name, "") for verdict in verdicts)
+        rates[name] = {"checked": len(verdicts), "passed": passed,
+                       "pass_rate": passed / len(verdicts) if verdicts else None}
+    return rates

@@ -6,10 +6,12 @@ from typing import Any, Mapping
 
 import datasets
 
+from ..generation.label_check import EmbeddingChecker
+from ..task import Label, TaskSpec, load_task
 from .accuracy import label_accuracy, load_oracle
 from .diversity import average_pairwise_similarity, class_similarity, remote_clique
 from .embeddings import EmbeddingCache
-from .labels import label_distribution
+from .labels import label_distribution, pass_rates
 from .lexical import distinct_n, vocabulary_size
 from .similarity import similarity
 
@@ -98,12 +100,16 @@ def measure(
     embeddings: EmbeddingCache | None = None,
     oracle: Any = None,
     label_map: Mapping[str, str] | None = None,
+    task: Any = None,
 ) -> dict[str, Any]:
     """Diversity, lexical and label metrics of `dataset`, its similarity to `reference` when given, and its
     label accuracy when an `oracle` is given (a text-classification pipeline, or a model name or folder).
 
     Embeddings come from `embeddings` (default: a cache with the packaged all-MiniLM-L6-v2), each text once.
     label_map: oracle label -> dataset label, when the oracle names them differently.
+    task: a task spec (or preset name, or path) whose label descriptions and keywords make the label check's
+    prototypes; without it the label names alone do. The check's per-label pass rates (`label_check`) come
+    from the dataset's `label_check` column where it has one (single-label data).
     Scalars sit at the top level; per-class figures and the label distribution are nested dicts.
     """
     if oracle is not None and label_column is None:
@@ -134,6 +140,9 @@ def measure(
         result["label_distribution"] = label_distribution(labels, names)
         if oracle is not None and rows is not None:
             raise ValueError("oracle: label accuracy needs one label per row; this data has several per row.")
+        if rows is None:
+            checked_labels = _checked_labels(dataset, texts, labels, names, cache, task)
+            result["label_check"] = pass_rates(labels, checked_labels, names)
         if oracle is not None:
             checked = label_accuracy(texts, labels, oracle, names=names, label_map=label_map)
             result["label_accuracy"] = checked.accuracy
@@ -141,3 +150,14 @@ def measure(
     if embeddings is None:
         cache.close()
     return result
+
+
+def _checked_labels(dataset: datasets.Dataset, texts: list[str], labels: list[str], names: list[str] | None,
+                    cache: EmbeddingCache, task: Any) -> list[str]:
+    """The label check's label per row: the dataset's `label_check` column, else the embedding check now."""
+    if "label_check" in dataset.column_names:
+        return dataset["label_check"]
+    spec = load_task(task) if task is not None else TaskSpec(
+        "measured", "text", tuple(Label(name, name) for name in (names or sorted(set(labels))))
+    )
+    return [verdict.label for verdict in EmbeddingChecker(spec, cache.embed).check(texts, labels)]

@@ -1,0 +1,201 @@
+"""Label fidelity of generated rows on real tasks: label accuracy, the label checks' own accuracy, downstream
+accuracy, beside a zero-shot classifier and the same classifier trained on real rows.
+
+For each task, rows are generated with the embedded model in several settings (the old default, the `direct`
+prompt with the check only flagging rows, and the new default that drops off-label rows), and measured against
+the task's real data:
+- label accuracy: agreement with an oracle, logistic regression on all-MiniLM-L6-v2 embeddings of up to
+  `--oracle-rows` real train rows (its own test accuracy is recorded);
+- each checker's accuracy (embedding, proxy fitted on 180 oracle-labelled rows, llm) against the oracle, on the
+  rows the check only flagged;
+- downstream accuracy and macro-F1 on the real test split of logistic regression on the same embeddings,
+  trained on the generated rows, and again after label replacement with 180 oracle labels (a simulated human).
+Baselines on the same test rows: zero-shot (nearest label-name embedding), and the classifier on 180 and 600
+real train rows.
+
+    python benchmarks/label_fidelity.py --data ../shared/data --rows 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+
+import datasets
+import numpy as np
+from record import machine, markdown_table, peak_rss_mib, write_result
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+
+import hf_llmgen  # noqa: F401  (registers the builder)
+from hf_llmgen.backends.local import LocalBackend
+from hf_llmgen.builder import generation_summary
+from hf_llmgen.generation.cache import RequestCache
+from hf_llmgen.generation.label_check import LLMChecker, ProxyChecker
+from hf_llmgen.interventions.proxy import EmbeddingHandle
+from hf_llmgen.interventions.relabel import ProxyRelabeler
+from hf_llmgen.task import load_task
+
+TASKS = ("sst2", "emotion", "ag_news", "trec", "sms_spam")
+SETTINGS = {
+    "old default (elements, no check)": {"prompt": "elements", "label_check": "none"},
+    "direct, embedding check drops (default)": {"prompt": "direct", "label_check": "embedding", "label_policy": "drop"},
+    "direct, check flags only": {"prompt": "direct", "label_check": "embedding", "label_policy": "keep"},
+}  # the third shares the second's request cache: its time is not generation time
+LLM_CHECK_ROWS = 100  # the llm check costs about a second a row here: it is measured on the first 100
+HUMAN_LABELS = 180
+TEST_ROWS = 2000
+
+
+def read_rows(folder: str, split: str) -> list[dict]:
+    with open(os.path.join(folder, f"{split}.jsonl"), encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def classifier(vectors: np.ndarray, labels: list[str]) -> LogisticRegression:
+    """The downstream classifier (and the oracle): logistic regression on sentence embeddings."""
+    return LogisticRegression(max_iter=2000, C=10.0).fit(vectors, labels)
+
+
+def scores(model: LogisticRegression, vectors: np.ndarray, labels: list[str]) -> dict[str, float]:
+    predicted = model.predict(vectors)
+    return {"accuracy": float(np.mean(predicted == np.array(labels))),
+            "macro_f1": float(f1_score(labels, predicted, average="macro"))}
+
+
+def agreement(labels: list[str], reference: list[str], names: list[str]) -> dict:
+    """Share of `labels` equal to `reference`, overall and per reference class."""
+    labels, reference = np.array(labels), np.array(reference)
+    per_class = {name: float(np.mean(labels[reference == name] == name)) if np.any(reference == name) else None
+                 for name in names}
+    return {"overall": float(np.mean(labels == reference)), "per_class": per_class}
+
+
+def label_accuracy(rows_labels: list[str], oracle_labels: list[str], names: list[str]) -> dict:
+    """Agreement of the rows' labels with the oracle, overall and per row label (how many rows of a label the
+    oracle reads as that label)."""
+    labels, oracle = np.array(rows_labels), np.array(oracle_labels)
+    per_label = {name: float(np.mean(oracle[labels == name] == name)) if np.any(labels == name) else None
+                 for name in names}
+    return {"overall": float(np.mean(labels == oracle)), "per_label": per_label}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=os.path.join("..", "shared", "data"))
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS))
+    parser.add_argument("--rows", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--oracle-rows", type=int, default=8000)
+    parser.add_argument("--cache-dir", default=None, help="datasets cache for the generated sets (default: a temp)")
+    default_output = os.path.join(os.path.dirname(__file__), "results", "label_fidelity.json")
+    parser.add_argument("--output", default=default_output)
+    args = parser.parse_args()
+
+    work = args.cache_dir or tempfile.mkdtemp(prefix="hf_llmgen_fidelity_")
+    embed = EmbeddingHandle(cache_path=os.path.join(work, "embeddings.sqlite"))
+    rng = np.random.default_rng(args.seed)
+    results, baselines, oracles, checkers = [], [], {}, []
+    for task_name in args.tasks:
+        task = load_task(task_name)
+        names = task.label_names
+        folder = os.path.join(args.data, task_name)
+        train = read_rows(folder, "train_subset8k" if task_name == "ag_news" else "train")
+        train = [train[i] for i in rng.permutation(len(train))]
+        test = read_rows(folder, "test")
+        test = [test[i] for i in rng.permutation(len(test))[:TEST_ROWS]]
+        test_x, test_y = embed([r["text"] for r in test]), [r["label"] for r in test]
+        oracle_rows = train[600:600 + args.oracle_rows]
+        oracle = classifier(embed([r["text"] for r in oracle_rows]), [r["label"] for r in oracle_rows])
+        oracles[task_name] = {"rows": len(oracle_rows), **scores(oracle, test_x, test_y)}
+
+        label_vectors = embed(names)
+        zero_shot = np.array(names)[(test_x @ label_vectors.T).argmax(axis=1)]
+        baselines.append({"task": task_name, "set": "zero-shot (label names)",
+                          "accuracy": float(np.mean(zero_shot == np.array(test_y))),
+                          "macro_f1": float(f1_score(test_y, zero_shot, average="macro"))})
+        for k in (HUMAN_LABELS, 600):
+            real = train[:k]
+            model = classifier(embed([r["text"] for r in real]), [r["label"] for r in real])
+            baselines.append({"task": task_name, "set": f"real {k}", **scores(model, test_x, test_y)})
+        print(json.dumps(baselines[-3:]), flush=True)
+
+        for setting, options in SETTINGS.items():
+            started = time.perf_counter()
+            builder = datasets.load_dataset_builder(
+                "hf_llmgen", task_name, cache_dir=work, num_examples=args.rows, seed=args.seed, **options
+            )
+            builder.download_and_prepare()
+            data = builder.as_dataset(split="train")
+            seconds = time.perf_counter() - started
+            summary = generation_summary(builder).to_dict()
+            texts = data["text"]
+            labels = [data.features["label"].int2str(v) for v in data["label"]]
+            vectors = embed(texts)
+            oracle_labels = list(oracle.predict(vectors))
+            model = classifier(vectors, labels)
+            relabeler = ProxyRelabeler(names)
+            relabeler.embed = embed
+            human = min(HUMAN_LABELS, len(texts))
+            relabeler.fit(texts[:human], oracle_labels[:human])
+            relabelled = [names[i] for i in relabeler.scores(texts, np.array([names.index(x) for x in labels])).argmax(1)]
+            relabelled[:human] = oracle_labels[:human]
+            after = classifier(vectors, relabelled)
+            row = {
+                "task": task_name, "set": setting, "rows": len(texts), "requests": summary["requests"],
+                "seconds": round(seconds, 1), "dropped": summary["dropped"], "label_check": summary["label_check"],
+                "label_accuracy": label_accuracy(labels, oracle_labels, names),
+                "downstream": scores(model, test_x, test_y),
+                "downstream_after_lr180": scores(after, test_x, test_y),
+            }
+            results.append(row)
+            print(json.dumps(row), flush=True)
+            if options.get("label_policy") == "keep":
+                checkers.append(check_accuracies(task, texts, labels, data["label_check"], oracle_labels, embed, work))
+                print(json.dumps(checkers[-1]), flush=True)
+    write_result(args.output, {
+        "machine": machine(), "peak_rss_mib": round(peak_rss_mib()), "rows_per_set": args.rows, "seed": args.seed,
+        "oracle": "logistic regression (C=10) on all-MiniLM-L6-v2 embeddings of real train rows",
+        "oracles": oracles, "test_rows": TEST_ROWS, "human_labels_simulated_by_oracle": HUMAN_LABELS,
+        "baselines": baselines, "results": results, "checkers": checkers,
+    })
+    print(markdown_table([{**r, "label_accuracy": r["label_accuracy"]["overall"],
+                           "downstream": r["downstream"]["accuracy"],
+                           "after_lr180": r["downstream_after_lr180"]["accuracy"]} for r in results],
+                         ("task", "set", "rows", "requests", "seconds", "label_accuracy", "downstream", "after_lr180")))
+    print(markdown_table(baselines, ("task", "set", "accuracy", "macro_f1")))
+
+
+def check_accuracies(task, texts, labels, embedding_verdicts, oracle_labels, embed, work) -> dict:
+    """Each checker's agreement with the oracle on the same rows, and the embedding check's cost per row."""
+    names = task.label_names
+    result = {"task": task.name, "rows": len(texts),
+              "prompted_vs_oracle": float(np.mean(np.array(labels) == np.array(oracle_labels))),
+              "embedding": agreement(list(embedding_verdicts), oracle_labels, names)}
+    fresh = EmbeddingHandle(cache_path=os.path.join(work, f"cost-{task.name}.sqlite"))
+    fresh(["warm up the model"])
+    started = time.perf_counter()
+    fresh(texts)
+    result["embedding_seconds_per_row"] = (time.perf_counter() - started) / len(texts)
+    human = min(HUMAN_LABELS, len(texts) // 2)
+    proxy = ProxyChecker(task, embed, dict(zip(texts[:human], oracle_labels[:human])))
+    verdicts = proxy.check(texts[human:], labels[human:])
+    result["proxy"] = agreement([v.label for v in verdicts], oracle_labels[human:], names)
+    backend = LocalBackend()
+    cache = RequestCache(os.path.join(work, "judge.sqlite"))
+    started = time.perf_counter()
+    verdicts = LLMChecker(task, backend, cache).check(texts[:LLM_CHECK_ROWS], labels[:LLM_CHECK_ROWS])
+    result["llm_seconds_per_row"] = (time.perf_counter() - started) / len(verdicts)
+    answered = [(v.label, o) for v, o in zip(verdicts, oracle_labels) if v.label]
+    result["llm"] = agreement([a for a, _ in answered], [o for _, o in answered], names)
+    result["llm_rows"], result["llm_abstained"] = len(verdicts), len(verdicts) - len(answered)
+    backend.close()
+    cache.close()
+    return result
+
+
+if __name__ == "__main__":
+    main()
