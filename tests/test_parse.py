@@ -19,6 +19,16 @@ def test_clean_strips_quotes_and_spacing():
     assert clean('  "What a  film!"  ') == "What a film!"
 
 
+def test_clean_cuts_the_models_commentary_after_the_text():
+    assert clean("A highlight of the film. In this sentence, I have replaced the elements from the review.") == (
+        "A highlight of the film.")
+    assert clean('"Dull and slow." This review uses negative words like dull.') == "Dull and slow."
+    assert clean("What a waste of time! Note: the sentiment is negative.") == "What a waste of time!"
+    assert clean("I have seen better films. I used the word dull twice.") == "I have seen better films."
+    assert clean("i feel so low. i hope tomorrow is better.") == "i feel so low. i hope tomorrow is better."
+    assert clean("In this film, the hero wins.") == "In this film, the hero wins."
+
+
 def test_normalise_ignores_case_and_punctuation():
     assert normalise("Great, GREAT film!!") == normalise("great great film")
 

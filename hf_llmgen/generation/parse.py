@@ -19,6 +19,15 @@ _REFUSAL = re.compile(
     r"i'?m (just )?an ai|i am (just )?an ai|language model|i'?m unable to|i am unable to)\b",
     re.IGNORECASE,
 )
+_COMMENTARY = re.compile(  # where the model starts talking about the text it wrote
+    r"(?<=[.!?\"'\u201d])\s+(?=(?:"
+    r"in this (?:sentence|review|text|example|message|tweet|article|question)\b"
+    r"|this (?:sentence|review|text|example|message|tweet|article|question) "
+    r"(?:is|uses|has|shows|expresses|conveys|captures|highlights|describes)\b"
+    r"|i(?: have|'ve)? (?:replaced|written|wrote|used|included|added|created)\b"
+    r"|(?:note|explanation|label|sentiment|category)\s*:))",
+    re.IGNORECASE,
+)
 _QUOTES = "\"'\u201c\u201d\u2018\u2019`"
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -50,8 +59,10 @@ def split_candidates(output: str, expected: int) -> list[str]:
 
 
 def clean(text: str) -> str:
-    """Strip a leading 'Movie review:'-style tag, surrounding quotes and spacing."""
+    """Strip a leading 'Movie review:'-style tag, the model's commentary after the text ("In this sentence,
+    I have ...", "Note: ..."), surrounding quotes and spacing."""
     text = _LEAD_LABEL.sub("", text.strip(), count=1).strip()
+    text = _COMMENTARY.split(text, maxsplit=1)[0].strip()
     if len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
         text = text[1:-1].strip()
     return re.sub(r"\s+", " ", text)
