@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import functools
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 
 import datasets
 from datasets.builder import Key
@@ -27,7 +28,7 @@ REQUEST_CACHE_FILE = os.path.join("hf_llmgen_requests", "requests.sqlite")
 EMBEDDING_CACHE_FILE = os.path.join("hf_llmgen_embeddings", "embeddings.sqlite")
 
 
-@dataclass
+@dataclasses.dataclass
 class LLMGenConfig(datasets.BuilderConfig, GenerationSettings):
     """BuilderConfig for hf_llmgen: the generation settings (see `GenerationSettings`) plus a config name."""
 
@@ -39,6 +40,7 @@ class LLMGen(datasets.GeneratorBasedBuilder):
     def _create_builder_config(self, config_name=None, custom_features=None, config_id=None, **config_kwargs):
         """Resolve the task, the prices and the human labels to their content (so the cache key follows them)
         and validate every option."""
+        check_option_names(config_kwargs)
         task = config_kwargs.get("task")
         if task is not None and config_name is not None:
             raise ValueError(f"task: give either a preset name ({config_name!r}) or task=..., not both.")
@@ -110,6 +112,17 @@ class LLMGen(datasets.GeneratorBasedBuilder):
         finally:
             backend.close()
             cache.close()
+
+
+def check_option_names(options: dict) -> None:
+    """Raise ValueError naming an unknown option, with the closest known one and the list of options."""
+    known = [f.name for f in dataclasses.fields(LLMGenConfig)]
+    for name in options:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(f"{name}: not an option of hf_llmgen; {hint}the options are "
+                             f"{', '.join(f.name for f in dataclasses.fields(GenerationSettings))}.")
 
 
 def check_label_options(settings: GenerationSettings, task) -> None:

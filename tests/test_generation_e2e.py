@@ -123,6 +123,9 @@ def test_a_bad_task_fails_before_any_model_loads(tmp_path):
         ({"backend": "openai", "model": "m", "suppression_top_n": 400}, "suppression_top_n: the OpenAI API takes at most 300"),
         ({"backend": "openai", "model": "m", "max_concurrency": 0}, "max_concurrency: must be an integer >= 1"),
         ({"backend": "openai", "model": "m", "requests_per_minute": -5}, "requests_per_minute: must be > 0"),
+        ({"temprature": 1.0}, "temprature: not an option of hf_llmgen; did you mean 'temperature'"),
+        ({"label_check": "oracle"}, "label_check: must be one of"),
+        ({"label_policy": "fix"}, "label_policy: must be one of"),
     ],
 )
 def test_bad_options_name_the_option(tmp_path, option, message):
