@@ -39,7 +39,9 @@ def test_measure_agrees_with_the_metric_functions(real, tmp_path):
     assert result["intra_class_similarity"] == pytest.approx(class_similarity(vectors, labels).intra_mean)
     assert result["label_distribution"]["counts"] == {name: 8 for name in dataset.features["label"].names}
     assert result["vocabulary_size"] > 50 and 0 < result["distinct_2"] <= 1
-    assert cache.computed == 48 + 24  # each text embedded once, though measured and re-read above
+    assert sum(check["checked"] for check in result["label_check"].values()) == 48
+    assert cache.computed == 48 + 24 + 6  # each text embedded once, though measured and re-read above, and
+    # one prototype text per label for the label check
     cache.close()
 
 

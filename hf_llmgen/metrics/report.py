@@ -80,12 +80,13 @@ def class_names(dataset: datasets.Dataset, column: str) -> list[str]:
 
 
 def flatten(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
-    """Nested metrics as one level of numbers, keys joined by '/': {'a': {'b': 1}} -> {'a/b': 1}."""
+    """Nested metrics as one level of numbers, keys joined by '/': {'a': {'b': 1}} -> {'a/b': 1}; None (a
+    figure with nothing to measure, e.g. the pass rate of a label without rows) is left out."""
     flat: dict[str, float] = {}
     for key, value in metrics.items():
         if isinstance(value, dict):
             flat.update(flatten(value, f"{prefix}{key}/"))
-        else:
+        elif value is not None:
             flat[f"{prefix}{key}"] = value
     return flat
 
@@ -141,8 +142,9 @@ def measure(
         if oracle is not None and rows is not None:
             raise ValueError("oracle: label accuracy needs one label per row; this data has several per row.")
         if rows is None:
-            checked_labels = _checked_labels(dataset, texts, labels, names, cache, task)
-            result["label_check"] = pass_rates(labels, checked_labels, names)
+            names_present = names or sorted(set(labels))
+            checked_labels = _checked_labels(dataset, texts, labels, names_present, cache, task)
+            result["label_check"] = pass_rates(labels, checked_labels, names_present)
         if oracle is not None:
             checked = label_accuracy(texts, labels, oracle, names=names, label_map=label_map)
             result["label_accuracy"] = checked.accuracy
@@ -152,12 +154,10 @@ def measure(
     return result
 
 
-def _checked_labels(dataset: datasets.Dataset, texts: list[str], labels: list[str], names: list[str] | None,
+def _checked_labels(dataset: datasets.Dataset, texts: list[str], labels: list[str], names: list[str],
                     cache: EmbeddingCache, task: Any) -> list[str]:
     """The label check's label per row: the dataset's `label_check` column, else the embedding check now."""
     if "label_check" in dataset.column_names:
         return dataset["label_check"]
-    spec = load_task(task) if task is not None else TaskSpec(
-        "measured", "text", tuple(Label(name, name) for name in (names or sorted(set(labels))))
-    )
+    spec = load_task(task) if task is not None else TaskSpec("measured", "text", tuple(Label(n, n) for n in names))
     return [verdict.label for verdict in EmbeddingChecker(spec, cache.embed).check(texts, labels)]
