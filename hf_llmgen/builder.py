@@ -156,19 +156,21 @@ def removed_rows(builder: LLMGen) -> datasets.Dataset | None:
     """The rows the latest run of this builder's configuration removed (its `drop` policy's off-label rows),
     with the train split's columns; None when it removed none."""
     cache = open_request_cache(builder)
+    digest, count = hashlib.sha256(), 0
     try:
-        digest = hashlib.sha256()
-        for row in cache.removed(builder.config_id):
+        for count, row in enumerate(cache.removed(builder.config_id), start=1):
             digest.update(json.dumps(row, sort_keys=True).encode("utf-8"))
-        if digest.digest() == hashlib.sha256().digest():
-            return None
     finally:
         cache.close()
-    kwargs = {"path": cache.path, "run_id": builder.config_id, "content": digest.hexdigest()}  # content: the key
+    if count == 0:
+        return None
+    kwargs = {"path": cache.path, "run_id": builder.config_id, "content": digest.hexdigest()}
     return datasets.Dataset.from_generator(_removed, features=builder.info.features, gen_kwargs=kwargs)
 
 
 def _removed(path: str, run_id: str, content: str):
+    """The removed rows of a run; `content` (their digest) only keys the `datasets` cache, so that new removed
+    rows of the same run are not served from an older copy."""
     cache = RequestCache(path)
     try:
         yield from cache.removed(run_id)

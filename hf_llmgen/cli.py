@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import typing
 from collections import Counter
@@ -190,17 +191,26 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
 
     os.makedirs(args.output, exist_ok=True)
     for split, data in (("train", dataset), ("removed", removed)):
-        if data is None:
-            continue
-        if args.format == "parquet":
-            data.to_parquet(os.path.join(args.output, f"{split}.parquet"))
+        path = os.path.join(args.output, f"{split}.parquet" if args.format == "parquet" else split)
+        if data is None:  # no removed rows this time: none of an earlier run's may stay beside the new data
+            _remove(path)
+        elif args.format == "parquet":
+            data.to_parquet(path)
         else:
-            data.save_to_disk(os.path.join(args.output, split))
+            data.save_to_disk(path)
     model_id = make_backend(builder.config).model_id
     card = dataset_card(task, builder.config, task_argument, model_id, summary)
     card.save(os.path.join(args.output, "README.md"))
     _write_json(os.path.join(args.output, "generation_summary.json"), summary)
     return summary
+
+
+def _remove(path: str) -> None:
+    """Delete a file or folder, if there is one."""
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+    elif os.path.exists(path):
+        os.remove(path)
 
 
 def rows_per_label(dataset: datasets.Dataset) -> dict[str, int]:
