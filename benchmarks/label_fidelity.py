@@ -36,6 +36,7 @@ from hf_llmgen.builder import generation_summary
 from hf_llmgen.generation.cache import RequestCache
 from hf_llmgen.generation.label_check import LLMChecker, ProxyChecker
 from hf_llmgen.interventions.proxy import EmbeddingHandle
+from hf_llmgen.metrics.accuracy import agreement as metric_agreement
 from hf_llmgen.interventions.relabel import ProxyRelabeler
 from hf_llmgen.task import load_task
 
@@ -66,21 +67,12 @@ def scores(model: LogisticRegression, vectors: np.ndarray, labels: list[str]) ->
             "macro_f1": float(f1_score(labels, predicted, average="macro"))}
 
 
-def agreement(labels: list[str], reference: list[str], names: list[str]) -> dict:
-    """Share of `labels` equal to `reference`, overall and per reference class."""
-    labels, reference = np.array(labels), np.array(reference)
-    per_class = {name: float(np.mean(labels[reference == name] == name)) if np.any(reference == name) else None
-                 for name in names}
-    return {"overall": float(np.mean(labels == reference)), "per_class": per_class}
-
-
-def label_accuracy(rows_labels: list[str], oracle_labels: list[str], names: list[str]) -> dict:
-    """Agreement of the rows' labels with the oracle, overall and per row label (how many rows of a label the
-    oracle reads as that label)."""
-    labels, oracle = np.array(rows_labels), np.array(oracle_labels)
-    per_label = {name: float(np.mean(oracle[labels == name] == name)) if np.any(labels == name) else None
-                 for name in names}
-    return {"overall": float(np.mean(labels == oracle)), "per_label": per_label}
+def agreement(labels: list[str], reference: list[str]) -> dict | None:
+    """Share of `labels` equal to `reference`, overall and per class of `labels` (None without rows)."""
+    if not labels:
+        return None
+    result = metric_agreement(labels, reference)
+    return {"overall": result.accuracy, "per_class": result.per_class}
 
 
 def main() -> None:
@@ -137,8 +129,7 @@ def main() -> None:
             vectors = embed(texts)
             oracle_labels = list(oracle.predict(vectors))
             model = classifier(vectors, labels)
-            relabeler = ProxyRelabeler(names)
-            relabeler.embed = embed
+            relabeler = ProxyRelabeler(names, embedding_cache_path=embed.cache_path)
             human = min(HUMAN_LABELS, len(texts))
             relabeler.fit(texts[:human], oracle_labels[:human])
             relabelled = [names[i] for i in relabeler.scores(texts, np.array([names.index(x) for x in labels])).argmax(1)]
@@ -147,7 +138,7 @@ def main() -> None:
             row = {
                 "task": task_name, "set": setting, "rows": len(texts), "requests": summary["requests"],
                 "seconds": round(seconds, 1), "dropped": summary["dropped"], "label_check": summary["label_check"],
-                "label_accuracy": label_accuracy(labels, oracle_labels, names),
+                "label_accuracy": agreement(labels, oracle_labels),
                 "downstream": scores(model, test_x, test_y),
                 "downstream_after_lr180": scores(after, test_x, test_y),
             }
@@ -174,23 +165,23 @@ def check_accuracies(task, texts, labels, embedding_verdicts, oracle_labels, emb
     names = task.label_names
     result = {"task": task.name, "rows": len(texts),
               "prompted_vs_oracle": float(np.mean(np.array(labels) == np.array(oracle_labels))),
-              "embedding": agreement(list(embedding_verdicts), oracle_labels, names)}
+              "embedding": agreement(oracle_labels, list(embedding_verdicts))}
     fresh = EmbeddingHandle(cache_path=os.path.join(work, f"cost-{task.name}.sqlite"))
     fresh(["warm up the model"])
     started = time.perf_counter()
     fresh(texts)
     result["embedding_seconds_per_row"] = (time.perf_counter() - started) / len(texts)
     human = min(HUMAN_LABELS, len(texts) // 2)
-    proxy = ProxyChecker(task, embed, dict(zip(texts[:human], oracle_labels[:human])))
+    proxy = ProxyChecker(task, dict(zip(texts[:human], oracle_labels[:human])), embed.cache_path)
     verdicts = proxy.check(texts[human:], labels[human:])
-    result["proxy"] = agreement([v.label for v in verdicts], oracle_labels[human:], names)
+    result["proxy"] = agreement(oracle_labels[human:], [v.label for v in verdicts])
     backend = LocalBackend()
     cache = RequestCache(os.path.join(work, "judge.sqlite"))
     started = time.perf_counter()
     verdicts = LLMChecker(task, backend, cache).check(texts[:LLM_CHECK_ROWS], labels[:LLM_CHECK_ROWS])
     result["llm_seconds_per_row"] = (time.perf_counter() - started) / len(verdicts)
     answered = [(v.label, o) for v, o in zip(verdicts, oracle_labels) if v.label]
-    result["llm"] = agreement([a for a, _ in answered], [o for _, o in answered], names)
+    result["llm"] = agreement([o for _, o in answered], [a for a, _ in answered])
     result["llm_rows"], result["llm_abstained"] = len(verdicts), len(verdicts) - len(answered)
     backend.close()
     cache.close()

@@ -114,16 +114,16 @@ class EmbeddingChecker(LabelChecker):
 
 class ProxyChecker(LabelChecker):
     """The proxy of label replacement (calibrated linear SVMs on embeddings), fitted on human labels
-    (text -> label name); its probabilities are the scores."""
+    (text -> label name); its probabilities are the scores. `embedding_cache_path`: the shared embedding
+    cache's file (default: beside the datasets cache)."""
 
     name = "proxy"
 
-    def __init__(self, task: TaskSpec, embed: Embed, human_labels: Mapping[str, str]) -> None:
+    def __init__(self, task: TaskSpec, human_labels: Mapping[str, str], embedding_cache_path: str | None = None) -> None:
         from ..interventions.relabel import ProxyRelabeler
 
         super().__init__(task)
-        self.proxy = ProxyRelabeler(self.names)
-        self.proxy.embed = embed
+        self.proxy = ProxyRelabeler(self.names, embedding_cache_path=embedding_cache_path)
         self.proxy.fit(list(human_labels), list(human_labels.values()))
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
@@ -174,9 +174,8 @@ def make_checker(
         return None
     if settings.label_check == "llm":
         return LLMChecker(task, backend, cache)
+    if settings.label_check == "proxy":
+        return ProxyChecker(task, settings.human_labels, embedding_cache_path)
     from ..interventions.proxy import EmbeddingHandle
 
-    embed = EmbeddingHandle(cache_path=embedding_cache_path)
-    if settings.label_check == "proxy":
-        return ProxyChecker(task, embed, settings.human_labels)
-    return EmbeddingChecker(task, embed)
+    return EmbeddingChecker(task, EmbeddingHandle(cache_path=embedding_cache_path))
