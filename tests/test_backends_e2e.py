@@ -1,4 +1,7 @@
-"""Both backends with the real packaged model: greedy output, and a logit bias that really bans a token."""
+"""Both backends with the real packaged model: greedy output, a logit bias that really bans a token, and the first
+token's log-probabilities."""
+
+import math
 
 import datasets
 import pytest
@@ -40,6 +43,21 @@ def test_a_negative_bias_bans_the_token(backend):
     biased = complete(backend, {banned: -100.0})
     assert biased.text != plain.text
     assert biased.token_ids[0] != banned
+
+
+def assert_first_token_logprobs(completion, k):
+    """The k likeliest first tokens, likeliest first, with log-probabilities; the greedy answer is the first."""
+    tokens, logprobs = zip(*completion.top_logprobs)
+    assert len(tokens) == k and all(v <= 0 for v in logprobs) and list(logprobs) == sorted(logprobs, reverse=True)
+    assert completion.text.startswith(tokens[0].strip())
+    assert sum(math.exp(v) for v in logprobs) <= 1 + 1e-3
+
+
+def test_the_first_tokens_log_probabilities_come_back_when_asked_for(backend):
+    ask = [{"role": "user", "content": "Which number is larger, 3 or 8? Answer with the number only."}]
+    [(_, completion)] = list(backend.generate([Request(ask, 1, 0.0, 1.0, 0, top_logprobs=5)]))
+    assert_first_token_logprobs(completion, 5)
+    assert complete(backend).top_logprobs == ()  # not asked for: none
 
 
 def test_transformers_backend_through_the_builder(tmp_path):

@@ -22,6 +22,12 @@ def test_key_depends_on_every_parameter_and_the_seed():
     keys = {request_key("local", "m", v) for v in variants} | {request_key("local", "other", REQUEST), base}
     assert len(keys) == len(variants) + 2
     assert base == request_key("local", "m", replace(REQUEST))
+    assert request_key("local", "m", replace(REQUEST, top_logprobs=20)) not in keys
+
+
+def test_keys_made_before_log_probabilities_existed_are_unchanged():
+    # this request's key as every earlier version made it: caches written then are still read
+    assert request_key("local", "m", REQUEST) == "30151bea6c235d03c9375452a92abd2c7a3d561063f790280ef21d9aabe04c39"
 
 
 def test_completions_survive_reopening(tmp_path):
@@ -33,6 +39,15 @@ def test_completions_survive_reopening(tmp_path):
     assert again.get("k") == Completion("text", [1, 2], 10, 2)
     assert again.get("missing") is None
     assert len(again) == 1
+
+
+def test_first_token_log_probabilities_are_stored_with_their_completion(tmp_path):
+    cache = RequestCache(str(tmp_path / "r.sqlite"))
+    completion = Completion("1", [33], 80, 1, (("1", -0.5), ("2", -1.25)))
+    cache.put("k", completion)
+    assert cache.get("k") == completion
+    cache.put("k", Completion("2", [34], 80, 1))  # replaced by a completion without them: none are left
+    assert cache.get("k").top_logprobs == ()
 
 
 def test_run_stats_are_kept_per_shard(tmp_path):

@@ -3,7 +3,10 @@
 import numpy as np
 import pytest
 
-from hf_llmgen.generation.label_check import EmbeddingChecker, LabelChecker, Verdict, prototype_texts, softmax
+from hf_llmgen.generation.label_check import (
+    EmbeddingChecker, LabelChecker, Verdict, choice_probabilities, prototype_texts, softmax,
+)
+from hf_llmgen.generation.prompts import choice_messages
 from hf_llmgen.generation.plan import round_labels
 from hf_llmgen.generation.runner import GenerationStats, pass_rate_warnings
 from hf_llmgen.metrics import EmbeddingCache
@@ -109,3 +112,17 @@ def test_keywords_parse_and_labels_differing_only_in_case_are_refused():
         parse_task(bad)
     with pytest.raises(TaskSpecError, match=r"task.labels\[0\].keywords"):
         parse_task({**TASK, "labels": [{"name": "a", "description": "x", "keywords": "awful"}, TASK["labels"][1]]})
+
+
+def test_choice_probabilities_read_the_option_numbers_among_the_first_tokens():
+    top = [("1", np.log(0.3)), ("The", np.log(0.4)), (" 1", np.log(0.1)), ("2", np.log(0.2)), ("7", np.log(0.05))]
+    probabilities = choice_probabilities(top, 3)  # "1" and " 1" are the same answer; 7 is no option
+    np.testing.assert_allclose(probabilities, [0.4 / 0.6, 0.2 / 0.6, 0.0])
+    assert not choice_probabilities([("The", -0.1), ("10", -2.0)], 3).any()  # no option named: an abstention
+
+
+def test_a_numbered_choice_lists_the_labels_and_takes_at_most_nine():
+    [message] = choice_messages("a dull film", ["negative", "positive"], {"negative": "the critic dislikes it"})
+    assert "1. negative: the critic dislikes it\n2. positive\n" in message["content"]
+    with pytest.raises(ValueError, match="at most 9 labels"):
+        choice_messages("text", [f"label{i}" for i in range(10)], {})

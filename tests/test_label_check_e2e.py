@@ -61,6 +61,24 @@ def test_relabel_takes_the_checkers_label_and_keeps_the_prompted_one(tmp_path):
     assert summary.candidates == summary.rows + sum(summary.dropped.values())
 
 
+def test_the_llm_check_scores_each_row_and_a_rerun_from_the_request_cache_gives_the_same_rows_and_verdicts(tmp_path):
+    options = dict(num_examples=6, seed=2, label_check="llm", label_policy="keep", cache_dir=str(tmp_path))
+    builder = datasets.load_dataset_builder("hf_llmgen", "sst2", **options)
+    builder.download_and_prepare()
+    first = builder.as_dataset(split="train")
+    assert set(first["label_check"]) <= {"negative", "positive"}
+    assert all(0.5 <= score <= 1 for score in first["label_check_score"])  # the top of two renormalised options
+    summary = generation_summary(builder)
+    checked = sum(c["checked"] for c in summary.to_dict()["label_check"].values())
+    assert checked == summary.rows + summary.dropped.get("over_quota", 0)  # every candidate the filters let through
+
+    builder.download_and_prepare(download_mode="force_redownload")  # prepared again, every request from the cache
+    again = builder.as_dataset(split="train")
+    assert generation_summary(builder).cached_requests == generation_summary(builder).requests
+    columns = ("text", "label", "label_check", "label_check_score")
+    assert [again[c] for c in columns] == [first[c] for c in columns]
+
+
 def test_a_label_the_model_cannot_write_ends_the_run_with_what_to_try(tmp_path):
     task = {
         "text_type": "sentence",
@@ -91,3 +109,5 @@ def test_label_check_options_are_checked_before_any_model_loads(tmp_path):
     result = cli("generate", "sst2", "--label-check", "proxy", "--human-labels", str(tmp_path / "missing.jsonl"),
                  "--output", str(tmp_path / "o"))
     assert result.returncode == 2 and "missing.jsonl does not exist" in result.stderr
+    result = cli("generate", "banking77", "--label-check", "llm", "--output", str(tmp_path / "o"))
+    assert result.returncode == 2 and "at most 9 labels, and this task has 77" in result.stderr

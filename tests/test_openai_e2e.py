@@ -23,6 +23,7 @@ from hf_llmgen.backends import Request
 from hf_llmgen.backends.openai_api import OpenAIBackend
 from hf_llmgen.builder import generation_summary
 from hf_llmgen.cli import main
+from test_backends_e2e import assert_first_token_logprobs
 
 pytestmark = pytest.mark.slow
 
@@ -121,6 +122,15 @@ def test_logit_bias_reaches_the_server_in_its_token_ids(server, key):
     assert "cat" in before.text.lower()
     counted = Counter(backend.content_tokens(after.text))
     assert not any(counted[t] for t in banned), after.text
+
+
+@pytest.mark.parametrize("api", ["chat", "completions"])
+def test_the_first_tokens_log_probabilities_come_from_the_server(server, key, api):
+    backend = OpenAIBackend(MODEL, server.url, api=api, api_key_env=key)
+    os.environ[key] = KEY
+    ask = [{"role": "user", "content": "Which number is larger, 3 or 8? Answer with the number only."}]
+    (_, completion), = backend.generate([Request(ask, 1, 0.0, 1.0, 0, top_logprobs=5)])
+    assert_first_token_logprobs(completion, 5)
 
 
 def test_suppression_runs_on_the_servers_token_counts(server, key, tmp_path):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 
 @dataclass(frozen=True)
 class Request:
-    """One LLM call. `seed` is the request's own seed; `logit_bias` maps token ids to additive biases."""
+    """One LLM call. `seed` is the request's own seed; `logit_bias` maps token ids to additive biases;
+    `top_logprobs` > 0 asks for that many of the first answer token's likeliest tokens with their log-probabilities."""
 
     messages: list[dict[str, str]]
     max_tokens: int
@@ -17,6 +18,7 @@ class Request:
     top_p: float
     seed: int
     logit_bias: dict[int, float] = field(default_factory=dict)
+    top_logprobs: int = 0
 
 
 CHARACTERS_PER_TOKEN = 4  # English text, roughly, for estimates before a server has counted any tokens
@@ -29,12 +31,14 @@ def prompt_characters(request: Request) -> int:
 
 @dataclass(frozen=True)
 class Completion:
-    """What came back. `token_ids` are the generated content tokens (no special or whitespace-only tokens)."""
+    """What came back. `token_ids` are the generated content tokens (no special or whitespace-only tokens);
+    `top_logprobs` the first answer token's likeliest tokens as (token text, log-probability), where asked for."""
 
     text: str
     token_ids: list[int]
     prompt_tokens: int
     completion_tokens: int
+    top_logprobs: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,15 @@ def answers(backend: Backend, requests: Sequence[Request]) -> list[str]:
             raise BackendUnavailable(f"a request failed: {completion.reason} ({completion.detail})")
         texts[index] = completion.text
     return texts
+
+
+def first_token_logprobs(logprobs: dict[str, Any] | None) -> tuple[tuple[str, float], ...]:
+    """(token, log-probability) of the first answer token's likeliest tokens, from an OpenAI-style chat
+    choice's `logprobs` (as llama.cpp's server gives it); () when there are none."""
+    content = (logprobs or {}).get("content") or []
+    if not content:
+        return ()
+    return tuple((top["token"], float(top["logprob"])) for top in content[0].get("top_logprobs") or [])
 
 
 class ContentTokens:

@@ -87,8 +87,8 @@ class TransformersBackend(Backend):
         import torch
 
         first = batch[0]
-        shared = (first.max_tokens, first.temperature, first.top_p, first.logit_bias)
-        if any((r.max_tokens, r.temperature, r.top_p, r.logit_bias) != shared for r in batch):
+        shared = (first.max_tokens, first.temperature, first.top_p, first.logit_bias, first.top_logprobs)
+        if any((r.max_tokens, r.temperature, r.top_p, r.logit_bias, r.top_logprobs) != shared for r in batch):
             raise ValueError("A batch for the transformers backend must share its sampling parameters.")
         tok = self._tokenizer
         prompts = [tok.apply_chat_template(r.messages, add_generation_prompt=True, tokenize=False) for r in batch]
@@ -106,12 +106,26 @@ class TransformersBackend(Backend):
                 max_new_tokens=first.max_tokens,
                 pad_token_id=tok.pad_token_id,
                 logits_processor=processors or None,
+                return_dict_in_generate=True,
+                output_logits=first.top_logprobs > 0,
                 **sampling,
             )
+        tops = self._first_token_logprobs(out.logits[0], first.top_logprobs) if first.top_logprobs else None
         completions = []
-        for row, mask in zip(out[:, enc["input_ids"].shape[1] :].tolist(), enc["attention_mask"]):
+        rows = out.sequences[:, enc["input_ids"].shape[1] :].tolist()
+        for i, (row, mask) in enumerate(zip(rows, enc["attention_mask"])):
             if tok.eos_token_id in row:
                 row = row[: row.index(tok.eos_token_id) + 1]
             text = tok.decode(row, skip_special_tokens=True)
-            completions.append(Completion(text.strip(), self._content(row), int(mask.sum()), len(row)))
+            top = tops[i] if tops else ()
+            completions.append(Completion(text.strip(), self._content(row), int(mask.sum()), len(row), top))
         return completions
+
+    def _first_token_logprobs(self, logits: Any, k: int) -> list[tuple[tuple[str, float], ...]]:
+        """Per batch row, the `k` likeliest first tokens (decoded) and their log-probabilities."""
+        import torch
+
+        values, ids = torch.log_softmax(logits.float(), dim=-1).topk(k, dim=-1)
+        decode = self._tokenizer.decode
+        return [tuple((decode([i]), float(v)) for i, v in zip(row_ids.tolist(), row_values.tolist()))
+                for row_ids, row_values in zip(ids, values)]

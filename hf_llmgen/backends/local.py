@@ -9,13 +9,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Iterator, Sequence
 
 from ..fingerprint import weights_fingerprint
-from .base import Backend, Completion, ContentTokens, Request, RequestFailure
+from .base import Backend, Completion, ContentTokens, Request, RequestFailure, first_token_logprobs
 from .engine import DEFAULT_SLOTS, gguf_path, start_engine
 from .server_tokenizer import Tokenizer, post_json, server_tokenizer
 
 
 def chat_body(request: Request) -> dict[str, Any]:
-    """The engine's chat-completion request for `request`: its own seed, temperature, top-p and logit bias."""
+    """The engine's chat-completion request for `request`: its own seed, temperature, top-p and logit bias, and
+    the first token's log-probabilities where asked for."""
+    logprobs = {"logprobs": True, "top_logprobs": request.top_logprobs} if request.top_logprobs else {}
     return {
         "messages": request.messages,
         "max_tokens": request.max_tokens,
@@ -25,6 +27,7 @@ def chat_body(request: Request) -> dict[str, Any]:
         "min_p": 0.0,
         "seed": request.seed,
         "logit_bias": {str(token_id): bias for token_id, bias in request.logit_bias.items()},
+        **logprobs,
     }
 
 
@@ -77,9 +80,11 @@ class LocalBackend(Backend):
         if "error" in answer:  # e.g. a prompt longer than a slot's context
             error = answer["error"]
             return RequestFailure(str(error.get("type", "engine_error")), str(error.get("message", "")))
-        text = answer["choices"][0]["message"]["content"] or ""
+        choice = answer["choices"][0]
+        text = choice["message"]["content"] or ""
         usage = answer["usage"]
-        return Completion(text, self.content_tokens(text), usage["prompt_tokens"], usage["completion_tokens"])
+        return Completion(text, self.content_tokens(text), usage["prompt_tokens"], usage["completion_tokens"],
+                          first_token_logprobs(choice.get("logprobs")))
 
     def close(self) -> None:
         self._engine = None  # the server stops when its last reference goes

@@ -16,7 +16,7 @@ from typing import Any, Iterator, Sequence
 
 from .base import (
     CHARACTERS_PER_TOKEN, Backend, BackendUnavailable, Completion, ContentTokens, Request, RequestFailure,
-    prompt_characters,
+    first_token_logprobs, prompt_characters,
 )
 from .server_tokenizer import Tokenizer, post_json, server_tokenizer
 
@@ -61,7 +61,7 @@ def same_prompt_groups(requests: Sequence[Request], most: int) -> list[list[int]
     groups: dict[str, list[list[int]]] = {}
     for index, request in enumerate(requests):
         key = json.dumps([request.messages, request.max_tokens, request.temperature, request.top_p,
-                          sorted(request.logit_bias.items())])
+                          sorted(request.logit_bias.items()), request.top_logprobs])
         chunks = groups.setdefault(key, [[]])
         if len(chunks[-1]) == most:
             chunks.append([])
@@ -69,12 +69,27 @@ def same_prompt_groups(requests: Sequence[Request], most: int) -> list[list[int]
     return [chunk for chunks in groups.values() for chunk in chunks]
 
 
-def split_usage(texts: list[str], prompt_tokens: int, completion_tokens: int) -> list[Completion]:
+def split_usage(
+    texts: list[str], prompt_tokens: int, completion_tokens: int, top_logprobs: list[tuple] | None = None
+) -> list[Completion]:
     """One Completion per choice of a request: the prompt, paid once, is counted on the first; the completion
-    tokens are shared out evenly (the API reports only their total)."""
+    tokens are shared out evenly (the API reports only their total). `top_logprobs`: each choice's first-token
+    log-probabilities."""
     share, extra = divmod(completion_tokens, len(texts))
-    return [Completion(text, [], prompt_tokens if i == 0 else 0, share + (1 if i < extra else 0))
-            for i, text in enumerate(texts)]
+    tops = top_logprobs or [()] * len(texts)
+    return [Completion(text, [], prompt_tokens if i == 0 else 0, share + (1 if i < extra else 0), top)
+            for i, (text, top) in enumerate(zip(texts, tops))]
+
+
+def completion_logprobs(logprobs: Any) -> tuple[tuple[str, float], ...]:
+    """(token, log-probability) of the first token's likeliest tokens from a /completions choice's `logprobs`:
+    OpenAI's `top_logprobs` (one {token: log-probability} per position), or the chat form llama.cpp's server
+    gives there."""
+    data = logprobs.model_dump() if logprobs is not None else {}
+    positions = data.get("top_logprobs") or []
+    if positions:
+        return tuple((token, float(value)) for token, value in (positions[0] or {}).items())
+    return first_token_logprobs(data)
 
 
 class OpenAIBackend(Backend):
@@ -241,16 +256,22 @@ class OpenAIBackend(Backend):
             options["logit_bias"] = {str(k): v for k, v in request.logit_bias.items()}
         common = dict(model=self.model, max_tokens=request.max_tokens, temperature=request.temperature,
                       top_p=request.top_p, seed=request.seed, **options)
+        top = request.top_logprobs
         if self.api == "chat":
-            response = await client.chat.completions.create(messages=request.messages, **common)
+            logprobs = {"logprobs": True, "top_logprobs": top} if top else {}
+            response = await client.chat.completions.create(messages=request.messages, **common, **logprobs)
             texts = [choice.message.content or "" for choice in response.choices]
+            tops = [first_token_logprobs(choice.logprobs.model_dump() if choice.logprobs else None)
+                    for choice in response.choices]
         else:
-            response = await client.completions.create(prompt=completion_prompt(request.messages), **common)
+            logprobs = {"logprobs": top} if top else {}
+            response = await client.completions.create(prompt=completion_prompt(request.messages), **common, **logprobs)
             texts = [choice.text or "" for choice in response.choices]
+            tops = [completion_logprobs(choice.logprobs) for choice in response.choices]
         if not texts:
             raise ValueError("the server answered with no choices")
         usage = response.usage  # some servers leave it out: then no tokens are counted
-        return split_usage(texts, usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0)
+        return split_usage(texts, usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0, tops)
 
     def content_tokens(self, text: str) -> list[int]:
         """Token ids of `text` by the model's tokenizer, leaving out whitespace-only tokens."""

@@ -21,6 +21,10 @@ CREATE TABLE IF NOT EXISTS completions (
     prompt_tokens INTEGER NOT NULL,
     completion_tokens INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS top_logprobs (
+    key TEXT PRIMARY KEY,
+    logprobs TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS run_stats (
     run_id TEXT NOT NULL,
     shard INTEGER NOT NULL,
@@ -49,6 +53,8 @@ def request_key(backend: str, model_id: str, request: Request) -> str:
         "seed": request.seed,
         "logit_bias": sorted(request.logit_bias.items()),
     }
+    if request.top_logprobs:  # only then, so that the keys of earlier caches stay as they were
+        payload["top_logprobs"] = request.top_logprobs
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
 
 
@@ -61,24 +67,29 @@ class RequestCache:
 
     def get(self, key: str) -> Completion | None:
         row = self._db.execute(
-            "SELECT text, token_ids, prompt_tokens, completion_tokens FROM completions WHERE key = ?", (key,)
+            "SELECT text, token_ids, prompt_tokens, completion_tokens, logprobs FROM completions "
+            "LEFT JOIN top_logprobs USING (key) WHERE key = ?", (key,)
         ).fetchone()
         if row is None:
             return None
-        return Completion(text=row[0], token_ids=json.loads(row[1]), prompt_tokens=row[2], completion_tokens=row[3])
+        top = tuple((token, logprob) for token, logprob in json.loads(row[4])) if row[4] else ()
+        return Completion(row[0], json.loads(row[1]), row[2], row[3], top)
 
     def put(self, key: str, completion: Completion) -> None:
-        """Store one completion durably (autocommit), so a crash right after loses nothing."""
-        self._db.execute(
-            "INSERT OR REPLACE INTO completions VALUES (?, ?, ?, ?, ?)",
-            (
-                key,
-                completion.text,
-                json.dumps(completion.token_ids),
-                completion.prompt_tokens,
-                completion.completion_tokens,
-            ),
-        )
+        """Store one completion durably, its log-probabilities in the same transaction, so a crash right after
+        loses nothing and a crash during it leaves nothing half-stored."""
+        row = (key, completion.text, json.dumps(completion.token_ids), completion.prompt_tokens,
+               completion.completion_tokens)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("INSERT OR REPLACE INTO completions VALUES (?, ?, ?, ?, ?)", row)
+            self._db.execute("DELETE FROM top_logprobs WHERE key = ?", (key,))
+            if completion.top_logprobs:
+                self._db.execute("INSERT INTO top_logprobs VALUES (?, ?)", (key, json.dumps(completion.top_logprobs)))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def put_stats(self, run_id: str, shard: int, stats: dict[str, Any]) -> None:
         """Record the summary of the latest run of one shard of a configuration."""

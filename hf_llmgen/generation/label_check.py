@@ -2,7 +2,7 @@
 
 A checker scores texts against the task's labels and gives each its own label and confidence (a `Verdict`).
 `embedding` compares a text with label prototypes (each label's name, description and keywords); `proxy` is
-the calibrated proxy of label replacement, fitted on human labels; `llm` asks the generator which label fits.
+the calibrated proxy of label replacement, fitted on human labels; `llm` asks the generator which label fits and reads its answer's log-probabilities.
 The run's `label_policy` then keeps (flags), drops or relabels a row whose verdict differs from its label.
 """
 
@@ -19,8 +19,7 @@ from ..backends.base import Backend, Request, RequestFailure
 from ..task import TaskSpec
 from .cache import RequestCache, request_key
 from .label_sets import members
-from .parse import parse_choice
-from .prompts import classify_messages
+from .prompts import MAX_CHOICE_LABELS, choice_messages
 
 if TYPE_CHECKING:
     from .settings import GenerationSettings
@@ -130,10 +129,27 @@ class ProxyChecker(LabelChecker):
         return self.proxy.probabilities(texts)
 
 
+CHOICE_TOP_LOGPROBS = 20  # first-token alternatives asked for: the option numbers are nearly always among them
+
+
+def choice_probabilities(top_logprobs: Sequence[tuple[str, float]], n_options: int) -> np.ndarray:
+    """Probabilities of options 1..`n_options` from the first answer token's (token, log-probability) pairs,
+    renormalised over the options; zeros (an abstention) when no option number is among them."""
+    logp = np.full(n_options, -np.inf)
+    for token, value in top_logprobs:
+        number = token.strip()
+        if number.isdigit() and 1 <= int(number) <= n_options:
+            logp[int(number) - 1] = np.logaddexp(logp[int(number) - 1], value)
+    if np.isneginf(logp).all():
+        return np.zeros(n_options)
+    weights = np.exp(logp - logp.max())
+    return weights / weights.sum()
+
+
 class LLMChecker(LabelChecker):
-    """The generator, asked greedily which label fits each text (its answer parsed into the label set); the
-    label it names scores 1, an answer naming none abstains. The answers go through the request cache, so a
-    resumed run gets the same verdicts."""
+    """The generator, shown the labels as numbered options, scores each from the log-probability of its number
+    as the first answer token (one greedy token per text, through the request cache, so a resumed run gets the
+    same verdicts). Up to `MAX_CHOICE_LABELS` labels; a text whose answer names no option abstains."""
 
     name = "llm"
 
@@ -144,24 +160,26 @@ class LLMChecker(LabelChecker):
         self.descriptions = {label.name: label.description for label in task.labels}
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        requests = [Request(classify_messages(text, self.names, self.descriptions), 24, 0.0, 1.0, 0) for text in texts]
-        scores = np.zeros((len(texts), len(self.names)))
-        for row, answer in enumerate(self._answers(requests)):
-            choice = parse_choice(answer, self.names)
-            if choice is not None:
-                scores[row, self.names.index(choice)] = 1.0
-        return scores
+        requests = [Request(choice_messages(text, self.names, self.descriptions), 1, 0.0, 1.0, 0,
+                            top_logprobs=CHOICE_TOP_LOGPROBS) for text in texts]
+        return np.stack([choice_probabilities(top, len(self.names)) for top in self._top_logprobs(requests)])
 
-    def _answers(self, requests: list[Request]) -> list[str]:
+    def _top_logprobs(self, requests: list[Request]) -> list[tuple[tuple[str, float], ...]]:
         keys = [request_key(self.backend.name, self.backend.model_id, request) for request in requests]
-        done = {i: cached.text for i, key in enumerate(keys) if (cached := self.cache.get(key)) is not None}
+        done = {i: cached.top_logprobs for i, key in enumerate(keys) if (cached := self.cache.get(key)) is not None}
         missing = [i for i in range(len(requests)) if i not in done]
         for j, completion in self.backend.generate([requests[i] for i in missing]):
             if isinstance(completion, RequestFailure):
                 continue  # no answer: the checker abstains on that text
             self.cache.put(keys[missing[j]], completion)
-            done[missing[j]] = completion.text
-        return [done.get(i, "") for i in range(len(requests))]
+            done[missing[j]] = completion.top_logprobs
+        return [done.get(i, ()) for i in range(len(requests))]
+
+
+def llm_check_limit(task: TaskSpec) -> str:
+    """The error for a task with more labels than the `llm` check's numbered choice takes."""
+    return (f"label_check: 'llm' scores a numbered choice of at most {MAX_CHOICE_LABELS} labels, and this task has "
+            f"{len(task.label_names)}; use 'embedding', or 'proxy' with human labels.")
 
 
 def make_checker(

@@ -1,7 +1,7 @@
 """Prompt styles: `direct` (a short instruction stating the label's meaning and its typical words, written for
 small models), `simple` (class-conditional, SimPrompt), `elements` (the diversity paper's format) and
-`attributes` (AttrPrompt: the label plus a configuration of attribute values); and the question the `llm` label
-check asks."""
+`attributes` (AttrPrompt: the label plus a configuration of attribute values); and the questions the LLM
+judges ask: the `llm` label check's numbered choice, label replacement's named answer."""
 
 from __future__ import annotations
 
@@ -108,6 +108,21 @@ def _attributed(
         lines += [f"- {ex.text}" for ex in examples]
     lines.append(_ask_count(task, n_texts))
     return "\n".join(lines)
+
+
+MAX_CHOICE_LABELS = 9  # numbered options 1-9: each answer is one token, so one token's log-probabilities score all
+
+
+def choice_messages(text: str, names: Sequence[str], descriptions: Mapping[str, str]) -> Messages:
+    """Chat messages asking which numbered label fits `text`, answered with the number alone."""
+    if len(names) > MAX_CHOICE_LABELS:
+        raise ValueError(f"a numbered choice takes at most {MAX_CHOICE_LABELS} labels, got {len(names)}.")
+    options = "\n".join(
+        f"{i}. {name}" + (f": {descriptions[name]}" if name in descriptions else "") for i, name in enumerate(names, 1)
+    )
+    return [{"role": "user", "content": (
+        f"Which label fits this text best?\n{options}\n\nText: {text}\n\nAnswer with the number only."
+    )}]
 
 
 def classify_messages(text: str, names: Sequence[str], descriptions: Mapping[str, str]) -> list[dict[str, str]]:

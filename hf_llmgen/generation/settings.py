@@ -59,7 +59,8 @@ class GenerationSettings:
     label_check: str = _option(
         "embedding",
         "check of each candidate's label: 'embedding' (similarity to label prototypes), 'proxy' (a classifier "
-        "fitted on human_labels), 'llm' (the generator names the label) or 'none'",
+        "fitted on human_labels), 'llm' (the generator's log-probabilities of the labels as numbered options, up to "
+        "9 labels) or 'none'",
     )
     label_policy: str = _option(
         "drop",
