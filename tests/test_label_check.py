@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from hf_llmgen.generation.label_check import (
-    EmbeddingChecker, LabelChecker, Verdict, choice_probabilities, prototype_texts, softmax,
+    REFIT_EVERY, EmbeddingChecker, LabelChecker, ProxyChecker, Verdict, choice_probabilities, prototype_texts,
+    softmax,
 )
 from hf_llmgen.generation.prompts import choice_messages
 from hf_llmgen.generation.plan import round_labels
@@ -73,6 +74,24 @@ def test_the_embedding_check_reads_plain_sentiment_with_the_packaged_model(tmp_p
     assert [v.passed for v in verdicts] == [True, False]
     assert all(0.5 < v.score <= 1.0 for v in verdicts)
     cache.close()
+
+
+def test_the_proxy_check_is_refitted_on_the_rows_that_passed_and_human_labels_win(tmp_path):
+    human = {"A boring, awful waste of two hours.": "negative", "Dull and lifeless from start to end.": "negative",
+             "Flat jokes and a plot that goes nowhere.": "negative", "A brilliant, moving film.": "positive",
+             "Funny, warm and a joy to watch.": "positive", "The best performance of the year.": "positive"}
+    checker = ProxyChecker(load_task("sst2"), human, str(tmp_path / "embeddings.sqlite"))
+    rows = [(f"Meal {i}: the soup was cold and the waiter rude.", "negative") if i % 2 else
+            (f"Meal {i}: every dish was a delight.", "positive") for i in range(REFIT_EVERY - 1)]
+    checker.learn([t for t, _ in rows], [label for _, label in rows])
+    assert checker.refits == 0
+    conflict = next(iter(human))  # a text the human labelled negative, accepted as positive
+    checker.learn([conflict, "Meal 99: bland, greasy and overpriced.", "a label set"], ["positive", "negative", "x + y"])
+    assert checker.refits == 1
+    fitted = checker.proxy.human  # what the proxy was fitted on
+    assert len(fitted) == len(human) + REFIT_EVERY - 1 + 1 and fitted[conflict] == "negative"
+    verdicts = checker.check(["Meal 7: the soup was cold and the waiter rude."], ["negative"])
+    assert verdicts[0].label == "negative"
 
 
 def test_pass_rates_count_agreements_and_abstentions_per_label():

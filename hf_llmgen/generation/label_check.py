@@ -55,6 +55,10 @@ class LabelChecker(ABC):
         """(texts, labels) scores, each row summing to 1, columns in the order of the task's labels; a row of
         zeros is an abstention."""
 
+    def learn(self, texts: Sequence[str], labels: Sequence[str]) -> None:
+        """Take rows the run accepted after they passed the check (their label names); a checker that learns
+        from the run's own rows overrides this."""
+
     def check(self, texts: Sequence[str], keys: Sequence[str]) -> list[Verdict]:
         """A verdict per text; `keys` are the labels (or label-set keys) the texts were asked for."""
         if not texts:
@@ -111,10 +115,15 @@ class EmbeddingChecker(LabelChecker):
         return softmax(_unit(self.embed(texts)) @ self.prototypes.T, PROTOTYPE_TEMPERATURE)
 
 
+REFIT_EVERY = 32  # rows accepted between re-fits of the proxy check
+
+
 class ProxyChecker(LabelChecker):
     """The proxy of label replacement (calibrated linear SVMs on embeddings), fitted on human labels
-    (text -> label name); its probabilities are the scores. `embedding_cache_path`: the shared embedding
-    cache's file (default: beside the datasets cache)."""
+    (text -> label name), its probabilities the scores; re-fitted each time `REFIT_EVERY` more rows have passed
+    the check, on the human labels and those rows (a human label wins where both have a text), so it follows
+    the texts the run writes. `embedding_cache_path`: the shared embedding cache's file (default: beside the
+    datasets cache)."""
 
     name = "proxy"
 
@@ -122,8 +131,20 @@ class ProxyChecker(LabelChecker):
         from ..interventions.relabel import ProxyRelabeler
 
         super().__init__(task)
+        self.human = dict(human_labels)
+        self.accepted: dict[str, str] = {}
+        self.refits = 0
         self.proxy = ProxyRelabeler(self.names, embedding_cache_path=embedding_cache_path)
-        self.proxy.fit(list(human_labels), list(human_labels.values()))
+        self.proxy.fit(list(self.human), list(self.human.values()))
+        self._fitted_on = 0  # accepted rows in the latest fit
+
+    def learn(self, texts: Sequence[str], labels: Sequence[str]) -> None:
+        self.accepted.update((text, label) for text, label in zip(texts, labels) if label in self.names)
+        if len(self.accepted) - self._fitted_on >= REFIT_EVERY:
+            data = {**self.accepted, **self.human}
+            self.proxy.fit(list(data), list(data.values()))
+            self._fitted_on = len(self.accepted)
+            self.refits += 1
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         return self.proxy.probabilities(texts)

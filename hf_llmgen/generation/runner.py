@@ -191,9 +191,11 @@ class GenerationRun:
                                   self._pass_rates())
             new_rows = list(self._run_round(round_index, labels, need))
             rng = random.Random(derive_seed(s.seed, self.shard, round_index, "pool"))
-            for key, row, passed in new_rows:
-                if passed:  # only rows the check agrees with show the model what a label looks like
-                    self._add_to_pool(Example(row["text"], key), rng)
+            passed_rows = [(key, row["text"]) for key, row, passed in new_rows if passed]
+            for key, text in passed_rows:  # only rows the check agrees with show the model what a label looks like
+                self._add_to_pool(Example(text, key), rng)
+            if self.checker is not None:
+                self.checker.learn([text for _, text in passed_rows], [key for key, _ in passed_rows])
             yield from (row for _, row, _ in new_rows)
             self._stop_if_unwritable(need)
             round_index += 1
