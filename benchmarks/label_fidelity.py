@@ -1,19 +1,22 @@
 """Label fidelity of generated rows on real tasks: label accuracy, the label checks' own accuracy, downstream
 accuracy, beside a zero-shot classifier and the same classifier trained on real rows.
 
-For each task, rows are generated with the embedded model in several settings (the old default, the `direct`
-prompt with the check only flagging rows, and the new default that drops off-label rows), and measured against
-the task's real data:
+For each task, rows are generated with the embedded model in each setting of the grid (the old default, each
+prompt style, each label check and policy; see SETTINGS), and measured against the task's real data:
 - label accuracy: agreement with an oracle, logistic regression on all-MiniLM-L6-v2 embeddings of up to
   `--oracle-rows` real train rows (its own test accuracy is recorded);
-- each checker's accuracy (embedding, proxy fitted on 180 oracle-labelled rows, llm) against the oracle, on the
-  rows the check only flagged;
+- each checker's accuracy (embedding, proxy fitted on 100 oracle-labelled rows, llm) against the oracle, on the
+  rows of the setting whose check only flags them;
 - downstream accuracy and macro-F1 on the real test split of logistic regression on the same embeddings,
   trained on the generated rows, and again after label replacement with 180 oracle labels (a simulated human).
 Baselines on the same test rows: zero-shot (nearest label-name embedding), and the classifier on 180 and 600
-real train rows.
+real train rows. The `proxy` check settings are fitted on those 180 real rows and their labels.
 
-    python benchmarks/label_fidelity.py --data ../shared/data --rows 200
+Each (task, setting) cell is written to the result file as soon as it is measured; with `--resume` (and the
+same `--cache-dir`, which holds the request cache) a later run skips the cells already there, so the grid can
+be filled over several runs. Each cell records the commit it was measured at.
+
+    python benchmarks/label_fidelity.py --data ../shared/data --rows 200 --cache-dir ~/.cache/hf_llmgen_fidelity
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import tempfile
 import time
 
@@ -45,7 +49,14 @@ SETTINGS = {
     "old default (elements, no check)": {"prompt": "elements", "label_check": "none"},
     "direct, embedding check drops (default)": {"prompt": "direct", "label_check": "embedding", "label_policy": "drop"},
     "direct, check flags only": {"prompt": "direct", "label_check": "embedding", "label_policy": "keep"},
-}  # the third shares the second's request cache: its time is not generation time
+    "direct, no check": {"prompt": "direct", "label_check": "none"},
+    "direct, embedding check relabels": {"prompt": "direct", "label_check": "embedding", "label_policy": "relabel"},
+    "direct, proxy check (real 180) drops": {"prompt": "direct", "label_check": "proxy", "label_policy": "drop"},
+    "direct, llm check drops": {"prompt": "direct", "label_check": "llm", "label_policy": "drop"},
+    "simple, embedding check drops": {"prompt": "simple", "label_check": "embedding", "label_policy": "drop"},
+    "elements, embedding check drops": {"prompt": "elements", "label_check": "embedding", "label_policy": "drop"},
+    "attributes, embedding check drops": {"prompt": "attributes", "label_check": "embedding", "label_policy": "drop"},
+}  # "check flags only" and "no check" make the same requests: the second served from the request cache
 LLM_CHECK_ROWS = 100  # the llm check costs about a second a row here: it is measured on the first 100
 HUMAN_LABELS = 180
 TEST_ROWS = 2000
@@ -75,25 +86,45 @@ def agreement(labels: list[str], reference: list[str]) -> dict | None:
     return {"overall": result.accuracy, "per_class": result.per_class}
 
 
+def commit() -> str:
+    """The repository's current commit (with '+changes' when the work tree differs), for each measured cell."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=here, capture_output=True, text=True).stdout.strip()
+    return rev + ("+changes" if dirty else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=os.path.join("..", "shared", "data"))
     parser.add_argument("--tasks", nargs="+", default=list(TASKS))
+    parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS), metavar="SETTING")
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--oracle-rows", type=int, default=8000)
-    parser.add_argument("--cache-dir", default=None, help="datasets cache for the generated sets (default: a temp)")
+    parser.add_argument("--cache-dir", default=None, help="datasets and request cache (default: a temp folder)")
+    parser.add_argument("--resume", action="store_true", help="keep the cells already in --output and skip them")
     default_output = os.path.join(os.path.dirname(__file__), "results", "label_fidelity.json")
     parser.add_argument("--output", default=default_output)
     args = parser.parse_args()
 
     work = args.cache_dir or tempfile.mkdtemp(prefix="hf_llmgen_fidelity_")
     embed = EmbeddingHandle(cache_path=os.path.join(work, "embeddings.sqlite"))
-    rng = np.random.default_rng(args.seed)
-    results, baselines, oracles, checkers = [], [], {}, []
+    record = {"results": [], "checkers": [], "baselines": [], "oracles": {}}
+    if args.resume and os.path.exists(args.output):
+        with open(args.output, encoding="utf-8") as f:
+            record.update(json.load(f))
+    done = {(r["task"], r["set"]) for r in record["results"]}
+    record.update({
+        "machine": machine(), "seed": args.seed, "test_rows": TEST_ROWS, "human_labels_simulated_by_oracle": HUMAN_LABELS,
+        "oracle": "logistic regression (C=10) on all-MiniLM-L6-v2 embeddings of real train rows",
+    })
     for task_name in args.tasks:
+        todo = [setting for setting in args.settings if (task_name, setting) not in done]
+        if not todo:
+            continue
         task = load_task(task_name)
-        names = task.label_names
+        rng = np.random.default_rng(args.seed)
         folder = os.path.join(args.data, task_name)
         train = read_rows(folder, "train_subset8k" if task_name == "ag_news" else "train")
         train = [train[i] for i in rng.permutation(len(train))]
@@ -102,62 +133,73 @@ def main() -> None:
         test_x, test_y = embed([r["text"] for r in test]), [r["label"] for r in test]
         oracle_rows = train[600:600 + args.oracle_rows]
         oracle = classifier(embed([r["text"] for r in oracle_rows]), [r["label"] for r in oracle_rows])
-        oracles[task_name] = {"rows": len(oracle_rows), **scores(oracle, test_x, test_y)}
-
-        label_vectors = embed(names)
-        zero_shot = np.array(names)[(test_x @ label_vectors.T).argmax(axis=1)]
-        baselines.append({"task": task_name, "set": "zero-shot (label names)",
-                          "accuracy": float(np.mean(zero_shot == np.array(test_y))),
-                          "macro_f1": float(f1_score(test_y, zero_shot, average="macro"))})
-        for k in (HUMAN_LABELS, 600):
-            real = train[:k]
-            model = classifier(embed([r["text"] for r in real]), [r["label"] for r in real])
-            baselines.append({"task": task_name, "set": f"real {k}", **scores(model, test_x, test_y)})
-        print(json.dumps(baselines[-3:]), flush=True)
-
-        for setting, options in SETTINGS.items():
-            started = time.perf_counter()
-            builder = datasets.load_dataset_builder(
-                "hf_llmgen", task_name, cache_dir=work, num_examples=args.rows, seed=args.seed, **options
-            )
-            builder.download_and_prepare()
-            data = builder.as_dataset(split="train")
-            seconds = time.perf_counter() - started
-            summary = generation_summary(builder).to_dict()
-            texts = data["text"]
-            labels = [data.features["label"].int2str(v) for v in data["label"]]
-            vectors = embed(texts)
-            oracle_labels = list(oracle.predict(vectors))
-            model = classifier(vectors, labels)
-            relabeler = ProxyRelabeler(names, embedding_cache_path=embed.cache_path)
-            human = min(HUMAN_LABELS, len(texts))
-            relabeler.fit(texts[:human], oracle_labels[:human])
-            relabelled = [names[i] for i in relabeler.scores(texts, np.array([names.index(x) for x in labels])).argmax(1)]
-            relabelled[:human] = oracle_labels[:human]
-            after = classifier(vectors, relabelled)
-            row = {
-                "task": task_name, "set": setting, "rows": len(texts), "requests": summary["requests"],
-                "seconds": round(seconds, 1), "dropped": summary["dropped"], "label_check": summary["label_check"],
-                "label_accuracy": agreement(labels, oracle_labels),
-                "downstream": scores(model, test_x, test_y),
-                "downstream_after_lr180": scores(after, test_x, test_y),
-            }
-            results.append(row)
+        record["oracles"][task_name] = {"rows": len(oracle_rows), **scores(oracle, test_x, test_y)}
+        record["baselines"] = [b for b in record["baselines"] if b["task"] != task_name] + baselines(
+            task, train, embed, test_x, test_y)
+        for setting in todo:
+            options = dict(SETTINGS[setting])
+            if options["label_check"] == "proxy":
+                options["human_labels"] = {r["text"]: r["label"] for r in train[:HUMAN_LABELS]}
+            row, data = measure_setting(task, setting, options, args, work, embed, oracle, test_x, test_y)
+            record["results"].append(row)
             print(json.dumps(row), flush=True)
             if options.get("label_policy") == "keep":
-                checkers.append(check_accuracies(task, texts, labels, data["label_check"], oracle_labels, embed, work))
-                print(json.dumps(checkers[-1]), flush=True)
-    write_result(args.output, {
-        "machine": machine(), "peak_rss_mib": round(peak_rss_mib()), "rows_per_set": args.rows, "seed": args.seed,
-        "oracle": "logistic regression (C=10) on all-MiniLM-L6-v2 embeddings of real train rows",
-        "oracles": oracles, "test_rows": TEST_ROWS, "human_labels_simulated_by_oracle": HUMAN_LABELS,
-        "baselines": baselines, "results": results, "checkers": checkers,
-    })
+                labels = [data.features["label"].int2str(v) for v in data["label"]]
+                oracle_labels = list(oracle.predict(embed(data["text"])))
+                record["checkers"] = [c for c in record["checkers"] if c["task"] != task_name] + [check_accuracies(
+                    task, data["text"], labels, data["label_check"], oracle_labels, embed, work)]
+                print(json.dumps(record["checkers"][-1]), flush=True)
+            record["peak_rss_mib"] = max(record.get("peak_rss_mib", 0), round(peak_rss_mib()))
+            write_result(args.output, record)
     print(markdown_table([{**r, "label_accuracy": r["label_accuracy"]["overall"],
                            "downstream": r["downstream"]["accuracy"],
-                           "after_lr180": r["downstream_after_lr180"]["accuracy"]} for r in results],
+                           "after_lr180": r["downstream_after_lr180"]["accuracy"]} for r in record["results"]],
                          ("task", "set", "rows", "requests", "seconds", "label_accuracy", "downstream", "after_lr180")))
-    print(markdown_table(baselines, ("task", "set", "accuracy", "macro_f1")))
+    print(markdown_table(record["baselines"], ("task", "set", "accuracy", "macro_f1")))
+
+
+def baselines(task, train: list[dict], embed, test_x: np.ndarray, test_y: list[str]) -> list[dict]:
+    """Zero-shot (nearest label-name embedding) and the classifier on 180 and on 600 real train rows."""
+    names = task.label_names
+    zero_shot = np.array(names)[(test_x @ embed(names).T).argmax(axis=1)]
+    rows = [{"task": task.name, "set": "zero-shot (label names)",
+             "accuracy": float(np.mean(zero_shot == np.array(test_y))),
+             "macro_f1": float(f1_score(test_y, zero_shot, average="macro"))}]
+    for k in (HUMAN_LABELS, 600):
+        model = classifier(embed([r["text"] for r in train[:k]]), [r["label"] for r in train[:k]])
+        rows.append({"task": task.name, "set": f"real {k}", **scores(model, test_x, test_y)})
+    return rows
+
+
+def measure_setting(task, setting: str, options: dict, args, work: str, embed, oracle, test_x, test_y):
+    """Generate one cell's rows and measure them: (the cell's record, its dataset)."""
+    names = task.label_names
+    started = time.perf_counter()
+    builder = datasets.load_dataset_builder(
+        "hf_llmgen", task.name, cache_dir=work, num_examples=args.rows, seed=args.seed, **options
+    )
+    builder.download_and_prepare()
+    data = builder.as_dataset(split="train")
+    seconds = time.perf_counter() - started
+    summary = generation_summary(builder).to_dict()
+    texts = data["text"]
+    labels = [data.features["label"].int2str(v) for v in data["label"]]
+    vectors = embed(texts)
+    oracle_labels = list(oracle.predict(vectors))
+    relabeler = ProxyRelabeler(names, embedding_cache_path=embed.cache_path)
+    human = min(HUMAN_LABELS, len(texts))
+    relabeler.fit(texts[:human], oracle_labels[:human])
+    relabelled = [names[i] for i in relabeler.scores(texts, np.array([names.index(x) for x in labels])).argmax(1)]
+    relabelled[:human] = oracle_labels[:human]
+    row = {
+        "task": task.name, "set": setting, "commit": commit(), "requested_rows": args.rows, "rows": len(texts),
+        "requests": summary["requests"], "cached_requests": summary["cached_requests"],
+        "seconds": round(seconds, 1), "dropped": summary["dropped"], "label_check": summary["label_check"],
+        "label_accuracy": agreement(labels, oracle_labels),
+        "downstream": scores(classifier(vectors, labels), test_x, test_y),
+        "downstream_after_lr180": scores(classifier(vectors, relabelled), test_x, test_y),
+    }
+    return row, data
 
 
 def check_accuracies(task, texts, labels, embedding_verdicts, oracle_labels, embed, work) -> dict:

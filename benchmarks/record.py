@@ -18,10 +18,13 @@ def peak_rss_mib() -> float:
 
 
 def write_result(path: str, result: dict) -> None:
-    """Write `result` as indented JSON to `path`, creating its folder."""
+    """Write `result` as indented JSON to `path`, creating its folder; written beside it and moved into place,
+    so an interrupted write leaves the previous file."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
+    partial = f"{path}.partial"
+    with open(partial, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)
+    os.replace(partial, path)
 
 
 def mean_by(results: list[dict], keys: tuple[str, ...], values: tuple[str, ...]) -> list[dict]:
