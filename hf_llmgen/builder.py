@@ -18,7 +18,7 @@ from .generation.cache import RequestCache
 from .generation.cost import read_prices
 from .generation.estimate import check_max_cost
 from .generation.label_check import llm_check_limit, make_checker
-from .generation.prompts import MAX_CHOICE_LABELS
+from .generation.prompts import MAX_CHOICE_LABELS, uses_attributes
 from .generation.runner import GenerationRun, GenerationStats
 from .generation.settings import GenerationSettings
 from .interventions.labelling import read_human_labels
@@ -88,7 +88,7 @@ class LLMGen(datasets.GeneratorBasedBuilder):
         )
         if self.config.label_check != "none":
             features.update({"label_check": datasets.Value("string"), "label_check_score": datasets.Value("float64")})
-        if self.config.prompt == "attributes":
+        if uses_attributes(self.config.prompt, task):
             features.update({attribute_column(a.name): datasets.Value("string") for a in task.attributes})
         return datasets.DatasetInfo(description=task.description, features=features)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from .generation.prompts import uses_attributes
 from .generation.settings import GenerationSettings
 from .task import TaskSpec
 
@@ -75,7 +76,7 @@ def dataset_card(
         model=model_id,
         task_description=task.description,
         label_rows=[{"name": lb.name, "count": counts[lb.name], "description": lb.description} for lb in task.labels],
-        attributes=_attribute_rows(task) if settings.prompt == "attributes" else [],
+        attributes=_attribute_rows(task) if uses_attributes(settings.prompt, task) else [],
         settings=sorted(_shown(options(settings)).items()),
         summary=summary,
         max_cost=settings.max_cost,

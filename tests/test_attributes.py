@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 
 from hf_llmgen.generation.attributes import AttributeSampler
-from hf_llmgen.generation.prompts import build_messages
+from hf_llmgen.generation.prompts import build_messages, uses_attributes
 from hf_llmgen.generation.suggest import parse_list
 from hf_llmgen.task import TaskSpecError, load_task, parse_task
 
@@ -52,6 +52,19 @@ def test_the_attributed_prompt_names_the_label_the_values_and_what_to_avoid():
     content = message["content"]
     assert "label is 'tech' (technology news)" in content and "- writing style: formal" in content
     assert "must not be about business news." in content and content.endswith("Reply with the news article only.")
+
+
+def test_the_direct_prompt_states_one_value_of_each_attribute_where_the_task_has_them():
+    task = load_task("sst2")
+    configuration = {"length": "one sentence", "aspect": "the pacing", "genre": "horror film", "style": "measured"}
+    [message] = build_messages(task, "direct", "negative", [], 1, configuration)
+    assert message["content"].splitlines()[:2] == [
+        "Write one short movie review about films: the critic dislikes the film.",
+        "Length: one sentence. Aspect: the pacing. Genre: horror film. Style: measured.",
+    ]
+    assert uses_attributes("direct", task) and uses_attributes("attributes", task)
+    assert not uses_attributes("direct", load_task("trec")) and not uses_attributes("simple", task)
+
 
 
 @pytest.mark.parametrize("attributes, labels, error", [

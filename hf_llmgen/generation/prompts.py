@@ -11,6 +11,12 @@ from ..task import Example, TaskSpec
 from .label_sets import members
 
 PROMPT_STYLES = ("direct", "simple", "elements", "attributes")
+ATTRIBUTED_STYLES = ("direct", "attributes")  # styles that ask for a configuration of the task's attributes
+
+
+def uses_attributes(style: str, task: TaskSpec) -> bool:
+    """Whether requests in `style` for `task` each carry a configuration of its attributes."""
+    return style in ATTRIBUTED_STYLES and bool(task.attributes)
 
 Messages = list[dict[str, str]]
 
@@ -20,9 +26,9 @@ def build_messages(
     attributes: Mapping[str, str] | None = None,
 ) -> Messages:
     """Chat messages asking for `n_texts` texts of class `label`, showing `examples` in context; `attributes`
-    ({attribute: value}) are the configuration the `attributes` style asks for."""
+    ({attribute: value}) are the configuration the `direct` and `attributes` styles ask for."""
     if style == "direct":
-        return [{"role": "user", "content": _direct(task, label, examples, n_texts)}]
+        return [{"role": "user", "content": _direct(task, label, examples, n_texts, attributes or {})}]
     if style == "simple":
         return [{"role": "user", "content": _simple(task, label, examples, n_texts)}]
     if style == "elements":
@@ -55,10 +61,14 @@ def _ask_count(task: TaskSpec, n_texts: int) -> str:
     return f"Write {n_texts} different ones, numbered 1 to {n_texts}, one per line. Reply with the list only."
 
 
-def _direct(task: TaskSpec, label: str, examples: Sequence[Example], n_texts: int) -> str:
+def _direct(
+    task: TaskSpec, label: str, examples: Sequence[Example], n_texts: int, attributes: Mapping[str, str]
+) -> str:
     names = members(task, label)
     count = "one short" if n_texts == 1 else f"{n_texts} short"
     lines = [f"Write {count} {task.text_type}{_context(task)}: {_label_phrase(task, label)}."]
+    if attributes:
+        lines.append(" ".join(f"{name.replace('_', ' ').capitalize()}: {value}." for name, value in attributes.items()))
     keywords = [word for name in names for word in task.label(name).keywords]
     if keywords:
         lines.append(f"Use words like {', '.join(keywords)}.")

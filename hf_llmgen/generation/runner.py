@@ -19,7 +19,7 @@ from .label_check import LabelChecker, Verdict
 from .label_sets import members, set_quotas
 from .parse import CandidateFilter, split_candidates
 from .plan import add_to_pool, derive_seed, label_quotas, pick_examples, round_labels
-from .prompts import build_messages
+from .prompts import build_messages, uses_attributes
 from .settings import GenerationSettings
 from .suppression import TokenFrequency
 
@@ -174,6 +174,7 @@ class GenerationRun:
         self.pool: dict[str, list[Example]] = {name: [] for name in task.label_names}  # by label or label set
         self.pool_added = Counter()
         self.attributes = AttributeSampler(task, derive_seed(settings.seed, shard, "attributes"))
+        self.attributed = uses_attributes(settings.prompt, task)
         for example in task.examples:
             self._add_to_pool(example, random.Random(0))
             self.filter.remember(example.text)
@@ -307,7 +308,7 @@ class GenerationRun:
             if uses[label] % s.choices_per_prompt == 0:  # a new prompt; else the label's last one again
                 examples = pick_examples(self.pool, label, s.prompt, s.examples_per_prompt, rng)
                 first_label = members(self.task, label)[0]  # a label set's attribute values: its first label's
-                configuration = self.attributes.sample(first_label) if s.prompt == "attributes" else {}
+                configuration = self.attributes.sample(first_label) if self.attributed else {}
                 messages = build_messages(self.task, s.prompt, label, examples, s.texts_per_request, configuration)
                 prompts[label] = (examples, configuration, messages)
             uses[label] += 1

@@ -52,7 +52,8 @@ class GenerationSettings:
     )
     prompt: str = _option(
         "direct",
-        "'direct' (a short instruction with the label's meaning and keywords; best measured with small models), "
+        "'direct' (a short instruction with the label's meaning, keywords and, where the task has attributes, one "
+        "balanced value of each; best measured with small models), "
         "'elements' (the diversity paper's format), 'simple' (class-conditional) or 'attributes' (AttrPrompt: "
         "a balanced random configuration of the task's attributes per request)",
     )
