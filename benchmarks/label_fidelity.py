@@ -204,7 +204,6 @@ def measure_setting(task, setting: str, options: dict, args, work: str, embed, o
 
 def check_accuracies(task, texts, labels, embedding_verdicts, oracle_labels, embed, work) -> dict:
     """Each checker's agreement with the oracle on the same rows, and the embedding check's cost per row."""
-    names = task.label_names
     result = {"task": task.name, "rows": len(texts),
               "prompted_vs_oracle": float(np.mean(np.array(labels) == np.array(oracle_labels))),
               "embedding": agreement(oracle_labels, list(embedding_verdicts))}
