@@ -17,8 +17,8 @@ from .generation.attributes import attribute_column
 from .generation.cache import RequestCache
 from .generation.cost import read_prices
 from .generation.estimate import check_max_cost
-from .generation.label_check import llm_check_limit, make_checker
-from .generation.prompts import MAX_CHOICE_LABELS, uses_attributes
+from .generation.label_check import check_llm_label_count, make_checker
+from .generation.prompts import uses_attributes
 from .generation.runner import GenerationRun, GenerationStats
 from .generation.settings import GenerationSettings
 from .interventions.labelling import read_human_labels
@@ -131,8 +131,8 @@ def check_label_options(settings: GenerationSettings, task) -> None:
     label per row."""
     if settings.label_check == "proxy":
         check_human_labels(list(settings.human_labels.values()), task.label_names)
-    if settings.label_check == "llm" and len(task.label_names) > MAX_CHOICE_LABELS:
-        raise ValueError(llm_check_limit(task))
+    if settings.label_check == "llm":
+        check_llm_label_count(task)
     if settings.label_policy == "relabel" and task.multi_label:
         raise ValueError("label_policy: 'relabel' gives a row the checker's one label, so it works for single-label "
                          "tasks only; use 'keep' or 'drop' for a multi-label task.")

@@ -2,8 +2,9 @@
 
 A checker scores texts against the task's labels and gives each its own label and confidence (a `Verdict`).
 `embedding` compares a text with label prototypes (each label's name, description and keywords); `proxy` is
-the calibrated proxy of label replacement, fitted on human labels; `llm` asks the generator which label fits and reads its answer's log-probabilities.
-The run's `label_policy` then keeps (flags), drops or relabels a row whose verdict differs from its label.
+the calibrated proxy of label replacement, fitted on human labels (and re-fitted on the rows that pass); `llm`
+reads the generator's log-probabilities of the labels as numbered options. The run's `label_policy` then keeps
+(flags), drops or relabels a row whose verdict differs from its label.
 """
 
 from __future__ import annotations
@@ -197,10 +198,11 @@ class LLMChecker(LabelChecker):
         return [done.get(i, ()) for i in range(len(requests))]
 
 
-def llm_check_limit(task: TaskSpec) -> str:
-    """The error for a task with more labels than the `llm` check's numbered choice takes."""
-    return (f"label_check: 'llm' scores a numbered choice of at most {MAX_CHOICE_LABELS} labels, and this task has "
-            f"{len(task.label_names)}; use 'embedding', or 'proxy' with human labels.")
+def check_llm_label_count(task: TaskSpec) -> None:
+    """Raise ValueError for a task with more labels than the `llm` check's numbered choice takes."""
+    if len(task.label_names) > MAX_CHOICE_LABELS:
+        raise ValueError(f"label_check: 'llm' scores a numbered choice of at most {MAX_CHOICE_LABELS} labels, and "
+                         f"this task has {len(task.label_names)}; use 'embedding', or 'proxy' with human labels.")
 
 
 def make_checker(
