@@ -27,7 +27,7 @@ from .metrics import EmbeddingCache, measure
 from .metrics.figure import plot_quality
 from .metrics.pairwise import METRICS
 from .interventions import LLMJudge, LLMRelabeler, LLMScopeFilter, OracleRelabeler, ProxyRelabeler, ScopeFilter
-from .interventions.annotate import Annotation, make_server
+from .interventions.annotate import Annotation, make_server, serve_until_stopped
 from .interventions.labelling import (
     LABELS_FILE, LabelsFile, check_mark, export_sample, human_labels, labels_path, read_import, sample_rows,
     scope_marks,
@@ -347,12 +347,7 @@ def annotate_command(args: argparse.Namespace) -> None:
     server = make_server(annotation, args.host, args.port)
     host, port = server.server_address[:2]
     print(f"labelling {len(rows)} rows at http://{host}:{port}/ ; marks go to {labels.path}. Ctrl-C to stop.")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_stopped(server)
 
 
 def _marks(args: argparse.Namespace, required: bool = True) -> dict:

@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"Serving {args.alias} at {server.listening_address}/v1 with {args.slots} slots; Ctrl-C stops.",
           flush=True)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also where started as `cmd &`, SIGINT ignored
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         signal.pause()

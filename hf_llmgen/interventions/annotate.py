@@ -4,6 +4,7 @@ to the labels file (so closing the page loses nothing)."""
 from __future__ import annotations
 
 import json
+import signal
 import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -87,3 +88,20 @@ def make_server(annotation: Annotation, host: str = "127.0.0.1", port: int = 0) 
             """Quiet: the page's requests are not worth a line each."""
 
     return ThreadingHTTPServer((host, port), Handler)
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def serve_until_stopped(server: ThreadingHTTPServer) -> None:
+    """Serve until Ctrl-C or SIGTERM, even where the shell started the command with SIGINT ignored (`cmd &`)."""
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
