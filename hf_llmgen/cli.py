@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import shutil
@@ -29,8 +30,8 @@ from .metrics.pairwise import METRICS
 from .interventions import LLMJudge, LLMRelabeler, LLMScopeFilter, OracleRelabeler, ProxyRelabeler, ScopeFilter
 from .interventions.annotate import Annotation, make_server, serve_until_stopped
 from .interventions.labelling import (
-    LABELS_FILE, LabelsFile, check_mark, export_sample, human_labels, labels_path, read_import, sample_rows,
-    scope_marks,
+    LABELS_FILE, LabelsFile, check_mark, checked_marks, export_sample, human_labels, labels_path, read_import,
+    sample_rows, scope_marks,
 )
 from .interventions.relabel import check_human_labels
 from .interventions.selection import STRATEGIES
@@ -334,9 +335,9 @@ def annotate_command(args: argparse.Namespace) -> None:
             labels.add(mark)
         print(f"imported {len(marks)} marks into {labels.path}")
         return
+    marks = checked_marks(labels.path, dataset, names, args.text_column)
     sample = sample_rows(dataset, args.n, strategy=args.strategy, seed=args.seed, text_column=args.text_column,
                          embedding_model=args.embedding_model)
-    marks = labels.read()
     rows = sample + sorted(set(marks) - set(sample))  # rows marked earlier stay on the page
     if args.export:
         export_sample(args.export, dataset, rows, marks, args.text_column, args.label_column)
@@ -350,10 +351,12 @@ def annotate_command(args: argparse.Namespace) -> None:
     serve_until_stopped(server)
 
 
-def _marks(args: argparse.Namespace, required: bool = True) -> dict:
-    """The human marks for the dataset; an error saying how to make them when `required` and there are none."""
+def _marks(args: argparse.Namespace, dataset: datasets.Dataset, names: Sequence[str] | None,
+           required: bool = True) -> dict:
+    """The human marks for the dataset, checked against it; an error saying how to make them when `required`
+    and there are none."""
     path = args.labels or labels_path(args.dataset)
-    marks = LabelsFile(path).read()
+    marks = checked_marks(path, dataset, names, args.text_column)
     if required and not marks:
         raise ValueError(f"labels: no human labels in {path}; run `hf-llmgen annotate {args.dataset}` first, "
                          "or pass --labels FILE.")
@@ -368,7 +371,7 @@ def relabel_command(args: argparse.Namespace) -> dict[str, Any]:
     dataset = load_any(args.dataset)
     names = class_names(dataset, args.label_column)
     columns = {"text_column": args.text_column, "label_column": args.label_column}
-    texts, labels = human_labels(_marks(args, required=args.mode == "proxy").values())
+    texts, labels = human_labels(_marks(args, dataset, names, required=args.mode == "proxy").values())
     if args.mode == "proxy":
         relabeler = ProxyRelabeler(names, weight=args.weight, embedding_model=args.embedding_model, **columns)
         relabeler.fit(texts, labels)
@@ -397,7 +400,7 @@ def filter_command(args: argparse.Namespace) -> dict[str, Any]:
         scope = LLMScopeFilter(names, judge=LLMJudge(args.backend, args.model), text_column=args.text_column)
         summary = {"judge": "llm"}
     else:
-        texts, in_scope = scope_marks(_marks(args).values())
+        texts, in_scope = scope_marks(_marks(args, dataset, None).values())
         scope = ScopeFilter(threshold=args.threshold, text_column=args.text_column,
                             embedding_model=args.embedding_model).fit(texts, in_scope)
         summary = {"judge": "proxy", "marks": len(texts), "marked_out_of_scope": in_scope.count(False)}
@@ -415,8 +418,31 @@ def _write_json(path: str, data: dict[str, Any]) -> None:
         json.dump(data, f, indent=2)
 
 
+def _command_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)command's own parser that `args` came through, e.g. `attributes suggest`'s."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = getattr(args, action.dest, None)
+            if chosen in action.choices:
+                return _command_parser(action.choices[chosen], args)
+    return parser
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line; an unknown flag is an error naming the closest flag of its command."""
+    parser = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command = _command_parser(parser, args)
+        flags = [flag for action in command._actions for flag in action.option_strings]
+        close = difflib.get_close_matches(unknown[0].split("=")[0], flags, n=1)
+        hint = f"; did you mean {close[0]}? (`{command.prog} --help` lists the options)" if close else ""
+        command.error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parse(argv)
     try:
         if args.command == "measure":
             measure_command(args)

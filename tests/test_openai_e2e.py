@@ -199,6 +199,7 @@ def test_a_server_gone_for_good_stops_the_run_and_a_rerun_reuses_every_finished_
     assert killer.done.is_set()
     error = capfd.readouterr().err
     assert "every request of this round failed (connection" in error and "run again to continue" in error
+    assert f"{server.url.rstrip('/')}/: Connection error" in error  # the server it tried, named
     finished = _cached_requests(tmp_path)
     server.start()
     assert main(command) == 0

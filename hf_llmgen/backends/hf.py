@@ -43,6 +43,9 @@ class TransformersBackend(Backend):
         is_gguf = self.model_name.endswith(".gguf")
         if is_gguf and not os.path.isfile(self.model_name):
             raise ValueError(f"model: GGUF file {self.model_name!r} does not exist.")
+        if _is_path(self.model_name) and not os.path.isdir(self.model_name) and not is_gguf:
+            raise ValueError(f"model: folder {self.model_name!r} does not exist; give a model folder that "
+                             "`from_pretrained` reads, a GGUF file, or a Hub model id such as 'org/name'.")
         self._model_id = weights_fingerprint(self.model_name) if is_gguf else self.model_name
         self._model: Any = None
         self._tokenizer: Any = None
@@ -129,3 +132,8 @@ class TransformersBackend(Backend):
         decode = self._tokenizer.decode
         return [tuple((decode([i]), float(v)) for i, v in zip(row_ids.tolist(), row_values.tolist()))
                 for row_ids, row_values in zip(ids, values)]
+
+
+def _is_path(model: str) -> bool:
+    """Whether `model` is written as a local path (./x, ../x, /x, ~/x) rather than a Hub model id."""
+    return model.startswith((".", "/", "~", "\\")) or os.path.isabs(model)

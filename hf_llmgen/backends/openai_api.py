@@ -219,18 +219,19 @@ class OpenAIBackend(Backend):
             try:
                 return await self._complete(client, request, n)
             except Exception as err:  # noqa: BLE001 (every error is sorted into retry or fail below)
-                failure, retry, wait = self._classify(err)
+                failure, retry, wait = self._classify(err, str(client.base_url))
                 if not retry:
                     return failure
             if attempt < self.max_retries:
                 await asyncio.sleep(wait if wait is not None else self._delay(attempt))
         return failure
 
-    def _classify(self, err: Exception) -> tuple[RequestFailure, bool, float | None]:
-        """What went wrong, whether to retry, and the server's Retry-After in seconds when it gave one."""
+    def _classify(self, err: Exception, url: str) -> tuple[RequestFailure, bool, float | None]:
+        """What went wrong at the server at `url`, whether to retry, and the server's Retry-After in seconds when
+        it gave one."""
         import openai
 
-        detail = str(err)[:300]
+        detail = f"{url}: {str(err)[:300]}"
         if isinstance(err, openai.APITimeoutError):
             return RequestFailure("timeout", detail), True, None
         if isinstance(err, openai.APIConnectionError):

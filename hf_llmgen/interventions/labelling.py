@@ -54,15 +54,16 @@ def sample_rows(
         cache.close()
 
 
-def check_mark(mark: Mark, dataset: datasets.Dataset, names: Sequence[str], text_column: str = "text") -> None:
-    """Raise an error naming the problem when `mark` names an unknown row or label, or its text differs."""
+def check_mark(mark: Mark, dataset: datasets.Dataset, names: Sequence[str] | None, text_column: str = "text") -> None:
+    """Raise an error naming the problem when `mark` names an unknown row or label (of `names`, unless None), or
+    its text differs."""
     if not 0 <= mark.row < len(dataset):
         raise ValueError(f"row: {mark.row} is not a row of the dataset (it has {len(dataset)} rows).")
     if dataset[mark.row][text_column] != mark.text:
         raise ValueError(
             f"row {mark.row}: its text differs from the dataset's; these labels were made for another dataset."
         )
-    if mark.label is not None and mark.label not in names:
+    if mark.label is not None and names is not None and mark.label not in names:
         raise ValueError(f"row {mark.row}: label {mark.label!r} is not one of {list(names)}.")
     if mark.label is not None and mark.out_of_scope:
         raise ValueError(f"row {mark.row}: give a label or mark it out of scope, not both.")
@@ -109,6 +110,20 @@ def human_labels(marks: Iterable[Mark]) -> tuple[list[str], list[str]]:
     """Texts and labels of the rows a person labelled (in scope), for `ProxyRelabeler.fit`."""
     labelled = [mark for mark in marks if mark.label is not None]
     return [mark.text for mark in labelled], [mark.label for mark in labelled]
+
+
+def checked_marks(path: str, dataset: datasets.Dataset, names: Sequence[str] | None,
+                  text_column: str = "text") -> dict[int, Mark]:
+    """The marks of the labels file at `path`, each checked against the dataset's rows and label `names`."""
+    require_column(dataset, text_column, "text_column")
+    marks = LabelsFile(path).read()
+    for mark in marks.values():
+        try:
+            check_mark(mark, dataset, names, text_column)
+        except ValueError as err:
+            raise ValueError(f"{path}: {err} Fix or delete that mark, or give the labels file made for this "
+                             "dataset (--labels FILE).") from err
+    return marks
 
 
 def read_human_labels(source: str) -> dict[str, str]:
@@ -161,6 +176,9 @@ def export_sample(path: str, dataset: datasets.Dataset, rows: Sequence[int], mar
 
 def read_import(path: str) -> list[Mark]:
     """Marks from an exported sample a person filled in; rows left blank are skipped."""
+    if not os.path.isfile(path):
+        raise ValueError(f"import: {path} is not a file; give the sample `hf-llmgen annotate DATASET --export "
+                         "FILE` wrote, filled in.")
     if path.endswith(".csv"):
         with open(path, encoding="utf-8", newline="") as f:
             records = list(csv.DictReader(f))
