@@ -6,7 +6,7 @@ import argparse
 import difflib
 import json
 import os
-import shutil
+import shlex
 import sys
 import typing
 from collections import Counter
@@ -18,8 +18,9 @@ import yaml
 from datasets.exceptions import DatasetGenerationError
 
 from .backends import BACKENDS, BackendUnavailable, make_backend
-from .builder import generation_summary, removed_rows
+from .builder import generation_summary, open_request_cache, removed_rows
 from .cards import dataset_card
+from .filesystem import ENVIRONMENT_FAULT, FileSystemFault, check_writable, fault_of
 from .generation.estimate import estimate_run
 from .generation.runner import LabelNotWritable, more_rows_advice, pass_rate_warnings
 from .generation.settings import GenerationSettings
@@ -37,6 +38,7 @@ from .interventions.relabel import check_human_labels
 from .interventions.selection import STRATEGIES
 from .metrics.report import class_names, label_memberships, label_names, require_column
 from .registration import BUILDER_NAME
+from .staging import staged, write_json
 from .task import TaskSpecError, load_task, preset_names
 
 
@@ -164,18 +166,24 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
     }
     name, task_argument = (args.task, args.task) if args.task in preset_names() else (None, args.task)
     extra = {} if name else {"task": os.path.abspath(args.task)}
+    cache_location = _cache_location(args)
+    check_writable(*cache_location)
     builder = datasets.load_dataset_builder(BUILDER_NAME, name, cache_dir=args.cache_dir, **extra, **options)
     task = load_task(builder.config.task)
     estimate = estimate_run(builder.config, task)
     if args.estimate:
         return {"estimate": estimate}
+    check_writable(*cache_location, needed_bytes=builder.config.num_examples * CACHE_BYTES_PER_ROW)
+    check_writable(args.output, "--output", needed_bytes=builder.config.num_examples * OUTPUT_BYTES_PER_ROW)
     reused = os.path.exists(os.path.join(builder.cache_dir, "dataset_info.json"))
     try:
         builder.download_and_prepare()
     except DatasetGenerationError as err:
-        if isinstance(err.__cause__, (BackendUnavailable, LabelNotWritable, ValueError)):  # say why it stopped, not that
-            raise err.__cause__ from None  # datasets did
+        if isinstance(err.__cause__, (BackendUnavailable, LabelNotWritable, ValueError, OSError)):  # say why it
+            raise err.__cause__ from None  # stopped, not that datasets did
         raise
+    except KeyboardInterrupt:
+        raise Interrupted(_resume_line(builder, args)) from None
     summary = generation_summary(builder).to_dict()
     if summary["rows"] == 0:  # datasets cannot load a split of no rows: say why there are none
         raise ValueError(f"generate: the run kept no rows after {summary['requests']} requests (dropped: "
@@ -190,28 +198,40 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
     summary["served_from_datasets_cache"] = reused
     summary["estimate"] = estimate
 
-    os.makedirs(args.output, exist_ok=True)
-    for split, data in (("train", dataset), ("removed", removed)):
-        path = os.path.join(args.output, f"{split}.parquet" if args.format == "parquet" else split)
-        if data is None:  # no removed rows this time: none of an earlier run's may stay beside the new data
-            _remove(path)
-        elif args.format == "parquet":
-            data.to_parquet(path)
-        else:
-            data.save_to_disk(path)
-    model_id = make_backend(builder.config).model_id
-    card = dataset_card(task, builder.config, task_argument, model_id, summary)
-    card.save(os.path.join(args.output, "README.md"))
-    _write_json(os.path.join(args.output, "generation_summary.json"), summary)
+    card = dataset_card(task, builder.config, task_argument, make_backend(builder.config).model_id, summary)
+    owned = [f"{split}{suffix}" for split in ("train", "removed") for suffix in ("", ".parquet")]  # no old split stays
+    with staged(args.output, "--output", owned) as folder:
+        for split, data in (("train", dataset), ("removed", removed)):
+            if data is not None and args.format == "parquet":
+                data.to_parquet(os.path.join(folder, f"{split}.parquet"))
+            elif data is not None:
+                data.save_to_disk(os.path.join(folder, split))
+        card.save(os.path.join(folder, "README.md"))
+        write_json(os.path.join(folder, "generation_summary.json"), summary)
     return summary
 
 
-def _remove(path: str) -> None:
-    """Delete a file or folder, if there is one."""
-    if os.path.isdir(path):
-        shutil.rmtree(path)
-    elif os.path.exists(path):
-        os.remove(path)
+CACHE_BYTES_PER_ROW = 8192  # a row's requests in the request cache and its Arrow row, with room to spare
+OUTPUT_BYTES_PER_ROW = 4096
+
+
+class Interrupted(Exception):
+    """Ctrl-C stopped a generation; the message says what is kept and the command that resumes."""
+
+
+def _cache_location(args: argparse.Namespace) -> tuple[str, str]:
+    """The datasets cache folder the command uses, and the option or variable that chose it."""
+    if args.cache_dir:
+        return args.cache_dir, "--cache-dir"
+    return datasets.config.HF_DATASETS_CACHE, "HF_DATASETS_CACHE (or --cache-dir)"
+
+
+def _resume_line(builder: datasets.DatasetBuilder, args: argparse.Namespace) -> str:
+    cache = open_request_cache(builder)
+    finished, path = len(cache), cache.path
+    cache.close()
+    return (f"interrupted: {finished} finished requests are kept in the request cache ({path}); nothing was "
+            f"written to {args.output}. To continue from them, run again: {shlex.join(['hf-llmgen', *args.argv])}")
 
 
 def rows_per_label(dataset: datasets.Dataset) -> dict[str, int]:
@@ -270,7 +290,7 @@ def measure_command(args: argparse.Namespace) -> dict[str, Any]:
             rate = "-" if check["pass_rate"] is None else f"{check['pass_rate']:.0%}"
             print(f"{label:32} {check['checked']:>6} {check['passed']:>7} {rate:>6}")
     if args.output:
-        _write_json(args.output, result)
+        write_json(args.output, result)
     return result
 
 
@@ -383,10 +403,11 @@ def relabel_command(args: argparse.Namespace) -> dict[str, Any]:
             relabeler = LLMRelabeler(names, judge=LLMJudge(args.backend, args.model), **columns)
         relabeler.human = dict(zip(texts, labels))
     relabelled = dataset.map(relabeler, batched=True, desc=f"relabel ({args.mode})")
-    relabelled.save_to_disk(os.path.join(args.output, "train"))
     summary = {"mode": args.mode, "rows": len(relabelled), "human_labels": len(texts),
                "changed": dict(Counter(by for by in relabelled["relabelled_by"] if by))}
-    _write_json(os.path.join(args.output, "relabel_summary.json"), summary)
+    with staged(args.output, "--output") as folder:
+        relabelled.save_to_disk(os.path.join(folder, "train"))
+        write_json(os.path.join(folder, "relabel_summary.json"), summary)
     return summary
 
 
@@ -405,17 +426,20 @@ def filter_command(args: argparse.Namespace) -> dict[str, Any]:
                             embedding_model=args.embedding_model).fit(texts, in_scope)
         summary = {"judge": "proxy", "marks": len(texts), "marked_out_of_scope": in_scope.count(False)}
     parts = scope.split(dataset)
-    parts["kept"].save_to_disk(os.path.join(args.output, "train"))
-    parts["removed"].save_to_disk(os.path.join(args.output, "removed"))
     summary.update(rows=len(dataset), kept=len(parts["kept"]), removed=len(parts["removed"]))
-    _write_json(os.path.join(args.output, "filter_summary.json"), summary)
+    with staged(args.output, "--output") as folder:
+        parts["kept"].save_to_disk(os.path.join(folder, "train"))
+        parts["removed"].save_to_disk(os.path.join(folder, "removed"))
+        write_json(os.path.join(folder, "filter_summary.json"), summary)
     return summary
 
 
-def _write_json(path: str, data: dict[str, Any]) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2)
+def _locations(args: argparse.Namespace) -> dict[str, str]:
+    """{path: the option that chose it} for the places the command writes."""
+    places = dict([_cache_location(args)]) if hasattr(args, "cache_dir") else {}
+    if getattr(args, "output", None):
+        places[args.output] = "--output"
+    return places
 
 
 def _command_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
@@ -438,6 +462,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         close = difflib.get_close_matches(unknown[0].split("=")[0], flags, n=1)
         hint = f"; did you mean {close[0]}? (`{command.prog} --help` lists the options)" if close else ""
         command.error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     return args
 
 
@@ -468,6 +493,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (BackendUnavailable, LabelNotWritable, NothingSuggested) as err:
         print(f"hf-llmgen: {err}", file=sys.stderr)
         return 1
+    except FileSystemFault as err:
+        print(f"hf-llmgen: {err}", file=sys.stderr)
+        return ENVIRONMENT_FAULT
+    except OSError as err:
+        print(f"hf-llmgen: {fault_of(err, _locations(args))}", file=sys.stderr)
+        return ENVIRONMENT_FAULT
+    except Interrupted as err:
+        print(f"hf-llmgen: {err}", file=sys.stderr)
+        return 130
     if args.estimate:
         print(json.dumps(summary["estimate"]))
         return 0
