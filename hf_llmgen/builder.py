@@ -7,6 +7,7 @@ import difflib
 import functools
 import hashlib
 import json
+import logging
 import os
 
 import datasets
@@ -16,7 +17,7 @@ from .backends import make_backend
 from .generation.attributes import attribute_column
 from .generation.cache import RequestCache
 from .generation.cost import read_prices
-from .generation.estimate import check_max_cost
+from .generation.estimate import check_max_cost, unwise_settings
 from .generation.label_check import check_llm_label_count, make_checker
 from .generation.prompts import uses_attributes
 from .generation.runner import GenerationRun, GenerationStats
@@ -27,6 +28,7 @@ from .task import load_task, preset_names
 
 REQUEST_CACHE_FILE = os.path.join("hf_llmgen_requests", "requests.sqlite")
 EMBEDDING_CACHE_FILE = os.path.join("hf_llmgen_embeddings", "embeddings.sqlite")
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -60,6 +62,8 @@ class LLMGen(datasets.GeneratorBasedBuilder):
                 "`hf-llmgen attributes suggest TASK`), or pick another prompt style."
             )
         check_max_cost(config, load_task(config.task))
+        for note in unwise_settings(config, load_task(config.task)):
+            logger.warning(note)
         return config, config_id
 
     def _info(self) -> datasets.DatasetInfo:

@@ -4,7 +4,7 @@ import pytest
 
 from hf_llmgen.backends import Completion, Request
 from hf_llmgen.generation.cost import PRICES, Price, Spending, find_price, read_prices
-from hf_llmgen.generation.estimate import check_max_cost, estimate_run
+from hf_llmgen.generation.estimate import check_max_cost, estimate_run, unwise_settings
 from hf_llmgen.generation.settings import GenerationSettings
 from hf_llmgen.task import load_task
 
@@ -74,3 +74,16 @@ def test_the_estimate_counts_requests_tokens_and_cost_before_the_run():
     capped = estimate_run(GenerationSettings(**{**vars(settings), "max_cost": 0.001}), load_task("sst2"))
     assert capped["cost_usd_at_most"] == 0.001
     assert estimate_run(GenerationSettings(task="sst2"), load_task("sst2"))["cost_usd_at_most"] is None
+
+
+def test_legal_but_unwise_settings_are_named_with_what_they_cost():
+    sst2 = load_task("sst2")
+    assert unwise_settings(GenerationSettings(task="sst2"), sst2) == []
+    hot = unwise_settings(GenerationSettings(task="sst2", temperature=1.8), sst2)
+    assert len(hot) == 1 and hot[0].startswith("temperature 1.8: above 1.5") and "more requests" in hot[0]
+    assert "near-greedy" in unwise_settings(GenerationSettings(task="sst2", temperature=0.1), sst2)[0]
+    wordy = load_task({"name": "t", "text_type": "review", "labels": [
+        {"name": "good", "description": "liked " * 70}, {"name": "bad", "description": "disliked"}]})
+    notes = unwise_settings(GenerationSettings(task="t", max_new_tokens=1000), wordy)
+    assert any(n.startswith("labels[good].description: 70 words") for n in notes)
+    assert any("fill over half of a slot's 2048-token context" in n for n in notes)

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from ..backends.base import CHARACTERS_PER_TOKEN, Request, prompt_characters
+from ..backends.engine import CONTEXT_PER_SLOT
 from ..task import TaskSpec
 from .cost import PRICES_FORMAT, Spending, run_price
 from .plan import round_labels
@@ -67,3 +68,30 @@ def check_max_cost(settings: GenerationSettings, task: TaskSpec) -> None:
             f"max_cost: {settings.max_cost} USD does not cover one request at its worst case (its prompt and all "
             f"{settings.max_new_tokens} max_new_tokens, per shard); raise max_cost."
         )
+
+
+LONG_DESCRIPTION_WORDS = 60
+PROMPT_SHARE_OF_CONTEXT = 0.5
+
+
+def unwise_settings(settings: GenerationSettings, task: TaskSpec) -> list[str]:
+    """Warnings for values that are legal but cost rows or time, each saying what it costs."""
+    notes = []
+    if settings.temperature > 1.5:
+        notes.append(f"temperature {settings.temperature}: above 1.5 the texts drift off the topic and off the "
+                     "label, so the label check drops more of them and the run makes more requests")
+    if settings.temperature < 0.3:
+        notes.append(f"temperature {settings.temperature}: near-greedy sampling repeats texts, so rows come out "
+                     "alike and duplicates are dropped; 0.7 to 1.0 gives varied texts")
+    for label in task.labels:
+        words = len(label.description.split())
+        if words > LONG_DESCRIPTION_WORDS:
+            notes.append(f"labels[{label.name}].description: {words} words; every request carries it, and the small "
+                         f"models follow a short concrete description (under {LONG_DESCRIPTION_WORDS} words) better")
+    prompt_tokens = estimate_run(settings, task)["prompt_tokens_per_request"]
+    budget = PROMPT_SHARE_OF_CONTEXT * CONTEXT_PER_SLOT
+    if settings.backend == "local" and prompt_tokens + settings.max_new_tokens > budget:
+        notes.append(f"prompts of about {prompt_tokens} tokens plus max_new_tokens {settings.max_new_tokens} fill "
+                     f"over half of a slot's {CONTEXT_PER_SLOT}-token context; fewer examples_per_prompt or shorter "
+                     "descriptions make each request faster, and a longer one fails")
+    return notes
