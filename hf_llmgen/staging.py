@@ -63,7 +63,7 @@ def _move_into_place(staging: str, folder: str, owned: set[str]) -> None:
     old = os.path.join(staging, STAGING_PREFIX + "old")
     os.mkdir(old)
     new = {name for name in os.listdir(staging) if not name.startswith(STAGING_PREFIX)}
-    for name in sorted(owned | new):
+    for name in sorted(name for name in owned | new if not name.startswith(STAGING_PREFIX)):
         if os.path.lexists(os.path.join(folder, name)):
             os.replace(os.path.join(folder, name), os.path.join(old, name))
         if name in new:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Sequence
 
 import datasets
@@ -10,6 +11,7 @@ import numpy as np
 from .callback import DataQualityCallback
 from .metrics.embeddings import default_embedding_model
 from .metrics.report import class_names, require_column
+from .staging import staged
 
 MAX_LENGTH = 128
 
@@ -61,7 +63,8 @@ def train_classifier(
     quality: DataQualityCallback | None = None,
     report_to: str | list[str] = "none",
 ) -> tuple[Any, dict[str, float]]:
-    """Train a sequence classifier on `train_dataset`, evaluate it on `eval_dataset`, save both to `output_dir`.
+    """Train a sequence classifier on `train_dataset`, evaluate it on `eval_dataset`, save both to `output_dir`
+    (whole: a failure leaves its earlier content).
 
     model: a model name or folder (default: the packaged all-MiniLM-L6-v2 body with a new classification head).
     quality: a DataQualityCallback to run (default: one measuring the train set against `eval_dataset`); the
@@ -99,37 +102,40 @@ def train_classifier(
         tokenized = dataset.map(tokenize, batched=True, desc="tokenizing")
         return tokenized if label_column == "label" else tokenized.rename_column(label_column, "label")
 
-    args = TrainingArguments(
-        output_dir=output_dir,
-        num_train_epochs=epochs,
-        max_steps=max_steps,
-        per_device_train_batch_size=batch_size,
-        per_device_eval_batch_size=batch_size * 4,
-        learning_rate=learning_rate,
-        seed=seed,
-        logging_steps=10,
-        save_strategy="no",
-        report_to=report_to,
-    )
-    if quality is None:
-        quality = DataQualityCallback(reference=eval_dataset, text_column=text_column)
-    trainer = Trainer(
-        model=classifier,
-        args=args,
-        train_dataset=prepare(train_dataset),
-        eval_dataset=prepare(eval_dataset) if eval_dataset is not None else None,
-        processing_class=tokenizer,
-        data_collator=DataCollatorWithPadding(tokenizer),
-        compute_metrics=_accuracy_and_f1,
-        callbacks=[quality],
-    )
-    quality.set_trainer(trainer)
-    trainer.train()
-    metrics = trainer.evaluate() if eval_dataset is not None else {}
-    trainer.save_model()
-    trainer.save_state()
-    if metrics:
-        trainer.save_metrics("eval", metrics)
-    trainer.create_model_card()
-    quality.update_model_card(output_dir)
+    earlier = os.listdir(output_dir) if os.path.isdir(output_dir) else []  # a new model replaces all of an old one
+    with staged(output_dir, "output_dir", owned=earlier) as folder:
+        args = TrainingArguments(
+            output_dir=folder,
+            num_train_epochs=epochs,
+            max_steps=max_steps,
+            per_device_train_batch_size=batch_size,
+            per_device_eval_batch_size=batch_size * 4,
+            learning_rate=learning_rate,
+            seed=seed,
+            logging_steps=10,
+            save_strategy="no",
+            report_to=report_to,
+        )
+        if quality is None:
+            quality = DataQualityCallback(reference=eval_dataset, text_column=text_column)
+        trainer = Trainer(
+            model=classifier,
+            args=args,
+            train_dataset=prepare(train_dataset),
+            eval_dataset=prepare(eval_dataset) if eval_dataset is not None else None,
+            processing_class=tokenizer,
+            data_collator=DataCollatorWithPadding(tokenizer),
+            compute_metrics=_accuracy_and_f1,
+            callbacks=[quality],
+        )
+        quality.set_trainer(trainer)
+        trainer.train()
+        metrics = trainer.evaluate() if eval_dataset is not None else {}
+        trainer.save_model()
+        trainer.save_state()
+        if metrics:
+            trainer.save_metrics("eval", metrics)
+        trainer.create_model_card(model_name=os.path.basename(os.path.normpath(output_dir)))
+        quality.update_model_card(folder)
+    trainer.args.output_dir = output_dir
     return trainer, metrics

@@ -132,7 +132,9 @@ def test_train_and_measure_commands(tmp_path):
              "--output", str(tmp_path / "model"), "--max-steps", "4", "--batch-size", "8"]
     printed = subprocess.run(train, check=True, capture_output=True, text=True, env=env).stdout
     eval_accuracy = json.loads(printed.strip().splitlines()[-1])["eval_accuracy"]
-    assert ModelCard.load(tmp_path / "model" / "README.md").data[CARD_KEY]["rows"] == 48
+    card = ModelCard.load(tmp_path / "model" / "README.md")
+    assert card.data[CARD_KEY]["rows"] == 48 and "# model\n" in card.text  # named after the folder, not its staging
+    assert not [name for name in os.listdir(tmp_path / "model") if name.startswith(".partial")]
 
     measure_cmd = [sys.executable, "-m", "hf_llmgen.cli", "measure", str(data), "--oracle", str(tmp_path / "model"),
                    "--figure", str(tmp_path / "quality.png"), "--output", str(tmp_path / "quality.json")]
