@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import resource
+
+from hf_llmgen.staging import write_json
 
 
 def machine() -> str:
@@ -18,13 +19,8 @@ def peak_rss_mib() -> float:
 
 
 def write_result(path: str, result: dict) -> None:
-    """Write `result` as indented JSON to `path`, creating its folder; written beside it and moved into place,
-    so an interrupted write leaves the previous file."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    partial = f"{path}.partial"
-    with open(partial, "w", encoding="utf-8") as f:
-        json.dump(result, f, indent=2)
-    os.replace(partial, path)
+    """Write `result` to `path` as indented JSON, whole: an interrupted write leaves the previous file."""
+    write_json(path, result)
 
 
 def mean_by(results: list[dict], keys: tuple[str, ...], values: tuple[str, ...]) -> list[dict]:

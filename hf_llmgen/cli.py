@@ -179,9 +179,13 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
     try:
         builder.download_and_prepare()
     except DatasetGenerationError as err:
-        if isinstance(err.__cause__, (BackendUnavailable, LabelNotWritable, ValueError, OSError)):  # say why it
-            raise err.__cause__ from None  # stopped, not that datasets did
+        if isinstance(err.__cause__, OSError):  # only the cache is written while generating
+            raise fault_of(err.__cause__, {}, fallback=cache_location) from None
+        if isinstance(err.__cause__, (BackendUnavailable, LabelNotWritable, ValueError)):  # say why it stopped,
+            raise err.__cause__ from None  # not that datasets did
         raise
+    except OSError as err:  # datasets' own disk-space check, its lock files
+        raise fault_of(err, {}, fallback=cache_location) from None
     except KeyboardInterrupt:
         raise Interrupted(_resume_line(builder, args)) from None
     summary = generation_summary(builder).to_dict()

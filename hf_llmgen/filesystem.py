@@ -50,12 +50,14 @@ def check_writable(path: str, option: str, needed_bytes: int = 0) -> None:
         raise FileSystemFault(path, option, err) from err
 
 
-def fault_of(err: OSError, locations: dict[str, str]) -> FileSystemFault:
+def fault_of(err: OSError, locations: dict[str, str], fallback: tuple[str, str] | None = None) -> FileSystemFault:
     """The fault for an OSError raised while writing, naming the option of the location (of `locations`,
-    {path: option}) that holds the file it names."""
+    {path: option}) that holds the file it names; `fallback` (path, option) when it names none."""
     filename = os.path.abspath(str(err.filename)) if err.filename else ""
     for path, option in locations.items():
         root = os.path.abspath(path)
         if filename == root or filename.startswith(root + os.sep):
             return FileSystemFault(filename, option, err)
+    if fallback is not None:
+        return FileSystemFault(filename or fallback[0], fallback[1], err)
     return FileSystemFault(filename or "a file", None, err)

@@ -70,14 +70,21 @@ def _move_into_place(staging: str, folder: str, owned: set[str]) -> None:
             os.replace(os.path.join(staging, name), os.path.join(folder, name))
 
 
-def write_json(path: str, data: dict[str, Any]) -> None:
-    """Write `data` to `path` as indented JSON through a temporary sibling, so `path` is whole or absent."""
+@contextmanager
+def staged_file(path: str) -> Iterator[str]:
+    """Yield a temporary sibling of `path` to write; it becomes `path` when the block completes, so `path` is
+    whole or as it was."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     partial = f"{path}{STAGING_PREFIX}{os.getpid()}"
     try:
-        with open(partial, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2)
+        yield partial
         os.replace(partial, path)
     finally:
         if os.path.exists(partial):
             os.remove(partial)
+
+
+def write_json(path: str, data: dict[str, Any]) -> None:
+    """Write `data` to `path` as indented JSON, whole or not at all."""
+    with staged_file(path) as partial, open(partial, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from hf_llmgen.filesystem import FileSystemFault, check_writable
+from hf_llmgen.filesystem import FileSystemFault, check_writable, fault_of
 from hf_llmgen.staging import staged, write_json
 
 from test_cli_e2e import finished_requests
@@ -146,3 +146,13 @@ def test_ctrl_c_mid_run_says_what_is_kept_and_the_rerun_resumes(tmp_path):
     subprocess.run(_cli(*args), check=True, capture_output=True)
     summary = json.loads((out / "generation_summary.json").read_text())
     assert summary["rows"] == 24 and summary["cached_requests"] == finished
+
+
+def test_an_os_error_is_named_by_the_location_that_holds_its_file(tmp_path):
+    full = OSError(28, "No space left on device", str(tmp_path / "cache" / "requests.sqlite"))
+    fault = fault_of(full, {str(tmp_path / "out"): "--output", str(tmp_path / "cache"): "--cache-dir"})
+    assert str(fault).startswith(f"--cache-dir: cannot write {tmp_path}/cache/requests.sqlite (No space left")
+    bare = OSError("Not enough disk space. Needed: 2 GiB")
+    assert str(fault_of(bare, {}, fallback=("/c", "HF_DATASETS_CACHE"))).startswith(
+        "HF_DATASETS_CACHE: cannot write /c (Not enough disk space. Needed: 2 GiB); point HF_DATASETS_CACHE at")
+    assert str(fault_of(bare, {})) == "a file: Not enough disk space. Needed: 2 GiB; check that path and run again."

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Sequence
 
 import numpy as np
+
+from ..staging import staged_file
 
 MAX_POINTS = 5000
 
@@ -67,7 +70,8 @@ def plot_quality(
     if with_bars:
         _draw_bars(axes[0][1], class_bars(result))
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    with staged_file(path) as partial:
+        figure.savefig(partial, dpi=100, format=os.path.splitext(path)[1].lstrip(".") or "png")
     plt.close(figure)
 
 
