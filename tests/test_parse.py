@@ -29,6 +29,14 @@ def test_clean_cuts_the_models_commentary_after_the_text():
     assert clean("In this film, the hero wins.") == "In this film, the hero wins."
 
 
+def test_clean_drops_part_tags_and_repeated_sentences():
+    assert clean("The film is dull. Sentence 2: The story is thin. Sentence 2: The film is dull.") == (
+        "The film is dull. The story is thin.")
+    assert clean("I'm so lonely. I'm so lonely! I'm so lonely") == "I'm so lonely."
+    assert clean("sentence 1: a quiet start. A loud end.") == "a quiet start. A loud end."
+    assert clean("we read text 2: it was dull.") == "we read text 2: it was dull."
+
+
 def test_normalise_ignores_case_and_punctuation():
     assert normalise("Great, GREAT film!!") == normalise("great great film")
 

@@ -28,6 +28,9 @@ _COMMENTARY = re.compile(  # where the model starts talking about the text it wr
     r"|(?:note|explanation|label|sentiment|category)\s*:))",
     re.IGNORECASE,
 )
+_PART_TAG = re.compile(  # "Sentence 2: " at the start of the text or of one of its sentences
+    r"(?:^|(?<=[.!?]))\s*(?:sentence|tweet|review|text)\s*\d{1,2}\s*:\s+", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _QUOTES = "\"'\u201c\u201d\u2018\u2019`"
 _NON_WORD = re.compile(r"[\W_]+")
 
@@ -59,13 +62,26 @@ def split_candidates(output: str, expected: int) -> list[str]:
 
 
 def clean(text: str) -> str:
-    """Strip a leading 'Movie review:'-style tag, the model's commentary after the text ("In this sentence,
-    I have ...", "Note: ..."), surrounding quotes and spacing."""
+    """Strip a leading 'Movie review:'-style tag, 'Sentence 2:'-style part tags, the model's commentary after
+    the text ("In this sentence, I have ...", "Note: ..."), sentences it repeated, surrounding quotes and
+    spacing."""
     text = _LEAD_LABEL.sub("", text.strip(), count=1).strip()
     text = _COMMENTARY.split(text, maxsplit=1)[0].strip()
+    text = _PART_TAG.sub(" ", text).strip()
     if len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
         text = text[1:-1].strip()
-    return re.sub(r"\s+", " ", text)
+    return re.sub(r"\s+", " ", _without_repeats(text))
+
+
+def _without_repeats(text: str) -> str:
+    """`text` without the sentences that repeat an earlier one of it (up to case and punctuation)."""
+    kept, seen = [], set()
+    for sentence in _SENTENCE_END.split(text):
+        key = normalise(sentence)
+        if key not in seen:
+            kept.append(sentence)
+            seen.add(key)
+    return " ".join(kept)
 
 
 @dataclass
