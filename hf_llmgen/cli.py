@@ -60,6 +60,7 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hf-llmgen", description="Generate labelled text-classification data.")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error, not only its line")
     commands = parser.add_subparsers(dest="command", required=True)
     gen = commands.add_parser("generate", help="generate a dataset and write it with its card and summary")
     gen.add_argument("task", help=f"a preset ({', '.join(preset_names())}) or a task YAML file")
@@ -470,42 +471,47 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+EXIT_CODES = (  # what each kind of error exits with; its message is the one line printed
+    ((TaskSpecError, ValueError), 2),
+    ((BackendUnavailable, LabelNotWritable, NothingSuggested), 1),
+    ((FileSystemFault, OSError), ENVIRONMENT_FAULT),
+    ((Interrupted,), 130),
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     try:
-        if args.command == "measure":
-            measure_command(args)
-            return 0
-        if args.command == "train":
-            print(json.dumps(train_command(args)["eval"]))
-            return 0
-        if args.command == "attributes":
-            notes = suggest_command(args)
-            print(f"wrote {args.output}" + "".join(f"\nnote: {note}" for note in notes))
-            return 0
-        if args.command == "annotate":
-            annotate_command(args)
-            return 0
-        if args.command in ("relabel", "filter"):
-            command = relabel_command if args.command == "relabel" else filter_command
-            print(json.dumps(command(args)))
-            return 0
-        summary = generate_command(args)
-    except (TaskSpecError, ValueError) as err:
-        print(f"hf-llmgen: {err}", file=sys.stderr)
-        return 2
-    except (BackendUnavailable, LabelNotWritable, NothingSuggested) as err:
-        print(f"hf-llmgen: {err}", file=sys.stderr)
-        return 1
-    except FileSystemFault as err:
-        print(f"hf-llmgen: {err}", file=sys.stderr)
-        return ENVIRONMENT_FAULT
-    except OSError as err:
-        print(f"hf-llmgen: {fault_of(err, _locations(args))}", file=sys.stderr)
-        return ENVIRONMENT_FAULT
-    except Interrupted as err:
-        print(f"hf-llmgen: {err}", file=sys.stderr)
-        return 130
+        return _run(args)
+    except Exception as err:
+        code = next((code for kinds, code in EXIT_CODES if isinstance(err, kinds)), None)
+        if code is None or args.debug:
+            raise
+        message = fault_of(err, _locations(args)) if isinstance(err, OSError) else err
+        print(f"hf-llmgen: {message}", file=sys.stderr)
+        return code
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the parsed command; its output on stdout, the exit status returned."""
+    if args.command == "measure":
+        measure_command(args)
+        return 0
+    if args.command == "train":
+        print(json.dumps(train_command(args)["eval"]))
+        return 0
+    if args.command == "attributes":
+        notes = suggest_command(args)
+        print(f"wrote {args.output}" + "".join(f"\nnote: {note}" for note in notes))
+        return 0
+    if args.command == "annotate":
+        annotate_command(args)
+        return 0
+    if args.command in ("relabel", "filter"):
+        command = relabel_command if args.command == "relabel" else filter_command
+        print(json.dumps(command(args)))
+        return 0
+    summary = generate_command(args)
     if args.estimate:
         print(json.dumps(summary["estimate"]))
         return 0

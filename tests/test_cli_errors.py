@@ -42,3 +42,8 @@ def test_a_labels_file_with_a_label_the_dataset_lacks_is_refused_before_the_page
     err = capsys.readouterr().err
     assert "human_labels.jsonl: row 1: label 'c' is not one of ['a', 'b']" in err and "Fix or delete" in err
     assert not (saved / "x.csv").exists()
+
+
+def test_debug_shows_the_error_itself(saved):
+    with pytest.raises(ValueError, match="missing.csv is not a file"):
+        main(["--debug", "annotate", str(saved), "--import", str(saved / "missing.csv")])
