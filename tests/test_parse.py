@@ -66,3 +66,11 @@ def test_remembered_seed_examples_are_not_accepted_again():
     f.remember("The plot wanders for two hours.")
     assert not f.accept("The plot wanders for two hours.", [])
     assert f.dropped["duplicate"] == 1
+
+
+def test_a_looping_text_is_dropped_as_repetitive():
+    f = CandidateFilter()
+    assert not f.accept("🌟 Hello, see you later, oh, oh, oh, okay, ok, ok, ok, ok, ok, ok, ok, ok, ok, ok", [])
+    assert f.dropped == {"repetitive": 1}
+    assert f.accept("ok ok ok see you", [])  # short texts may repeat a word
+    assert f.accept("Running late, save me a seat at the back, I will be there in ten minutes", [])

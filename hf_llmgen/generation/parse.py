@@ -84,6 +84,17 @@ def _without_repeats(text: str) -> str:
     return " ".join(kept)
 
 
+REPETITIVE_MIN_WORDS = 10
+REPETITIVE_DISTINCT_SHARE = 0.4
+
+
+def _repetitive(key: str) -> bool:
+    """Whether a normalised text of 10 words or more is a loop ("ok, ok, ok, ..."): under 40 % of its words
+    distinct. Real texts of that length stay well above it."""
+    words = key.split()
+    return len(words) >= REPETITIVE_MIN_WORDS and len(set(words)) < REPETITIVE_DISTINCT_SHARE * len(words)
+
+
 @dataclass
 class CandidateFilter:
     """Accepts candidate texts and counts every rejection by reason; remembers hashes of accepted texts."""
@@ -102,6 +113,8 @@ class CandidateFilter:
         if _REFUSAL.search(text):
             return "refusal"
         key = normalise(text)
+        if _repetitive(key):
+            return "repetitive"
         if any(key == normalise(p) or (len(key) > 20 and key in normalise(p)) for p in prompt_texts):
             return "prompt_echo"
         if _digest(text) in self._seen_exact:
