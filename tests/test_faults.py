@@ -129,7 +129,8 @@ def test_cli_faults_end_in_one_line_before_any_model_loads(tmp_path, read_only):
 @pytest.mark.slow
 def test_ctrl_c_mid_run_says_what_is_kept_and_the_rerun_resumes(tmp_path):
     out, cache = tmp_path / "out", tmp_path / "cache"
-    args = ("generate", "sst2", "--num-examples", "24", "--output", str(out), "--cache-dir", str(cache))
+    args = ("generate", "sst2", "--num-examples", "12", "--batch-size", "4", "--output", str(out), "--cache-dir",
+            str(cache))
     run = subprocess.Popen(_cli(*args), stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while finished_requests(cache) < 2 and time.monotonic() < deadline:
@@ -145,7 +146,7 @@ def test_ctrl_c_mid_run_says_what_is_kept_and_the_rerun_resumes(tmp_path):
     assert f"run again: hf-llmgen {' '.join(args)}" in err
     subprocess.run(_cli(*args), check=True, capture_output=True)
     summary = json.loads((out / "generation_summary.json").read_text())
-    assert summary["rows"] == 24 and summary["cached_requests"] == finished
+    assert summary["rows"] == 12 and summary["cached_requests"] == finished
 
 
 def test_an_os_error_is_named_by_the_location_that_holds_its_file(tmp_path):

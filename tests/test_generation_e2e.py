@@ -38,8 +38,8 @@ def test_two_label_preset(tmp_path):
 
 
 def test_six_label_preset_with_simple_prompts(tmp_path):
-    ds = generate(tmp_path, "emotion", num_examples=12, seed=0, prompt="simple")
-    assert_balanced_and_clean(ds, 12)
+    ds = generate(tmp_path, "emotion", num_examples=6, seed=0, prompt="simple")
+    assert_balanced_and_clean(ds, 6)
     assert len(ds.features["label"].names) == 6
 
 

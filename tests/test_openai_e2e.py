@@ -177,13 +177,13 @@ def test_a_server_killed_mid_run_and_restarted_loses_nothing(server, key, tmp_pa
         server.start()
 
     chaos = _once_requests_finish(tmp_path, 3, restart)
-    ds = _generate(tmp_path, server, key, num_examples=16, batch_size=8, max_concurrency=4)
+    ds = _generate(tmp_path, server, key, num_examples=12, batch_size=6, max_concurrency=3)
     chaos.join(timeout=180)
     assert chaos.done.is_set()  # the server really went down mid-run
-    assert len(ds) == 16
+    assert len(ds) == 12
     # no text twice: each (request, position in its completion) is one row, though a completion can hold several
     assert len(set(zip(ds["request_key"], ds["candidate_index"]))) == len(ds)
-    assert sorted(Counter(ds["label"]).values()) == [8, 8]
+    assert sorted(Counter(ds["label"]).values()) == [6, 6]
 
 
 def test_a_server_gone_for_good_stops_the_run_and_a_rerun_reuses_every_finished_request(
@@ -191,7 +191,7 @@ def test_a_server_gone_for_good_stops_the_run_and_a_rerun_reuses_every_finished_
 ):
     out = tmp_path / "out"
     command = ["generate", "sst2", "--backend", "openai", "--base-url", server.url, "--model", MODEL,
-               "--api-key-env", key, "--num-examples", "24", "--batch-size", "4", "--max-concurrency", "2",
+               "--api-key-env", key, "--num-examples", "12", "--batch-size", "4", "--max-concurrency", "2",
                "--max-retries", "1", "--output", str(out), "--cache-dir", str(tmp_path)]
     killer = _once_requests_finish(tmp_path, 4, server.kill)
     assert main(command) == 1
@@ -204,7 +204,7 @@ def test_a_server_gone_for_good_stops_the_run_and_a_rerun_reuses_every_finished_
     server.start()
     assert main(command) == 0
     summary = json.loads((out / "generation_summary.json").read_text())
-    assert summary["rows"] == 24 and summary["cached_requests"] == finished >= 4
+    assert summary["rows"] == 12 and summary["cached_requests"] == finished >= 4
 
 
 class FaultyProxy:
