@@ -92,6 +92,8 @@ def test_a_killed_run_resumes_without_reissuing_finished_requests(tmp_path):
     proc.wait()
     done_before_kill = finished_requests(tmp_path / "killed")
     assert done_before_kill >= 4
+    written = {"train", "README.md", "generation_summary.json"} & set(os.listdir(tmp_path / "killed"))
+    assert not written, f"a killed run left {written} beside its cache"
 
     subprocess.run(run_generate("killed"), check=True, capture_output=True)
     resumed = json.loads((tmp_path / "killed" / "generation_summary.json").read_text())
