@@ -522,5 +522,16 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def entry() -> None:
+    """The `hf-llmgen` command. After Ctrl-C it exits at once instead of waiting for the engine's requests in
+    flight: every finished request is already in the request cache."""
+    code = main()
+    if code == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

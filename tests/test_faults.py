@@ -138,7 +138,7 @@ def test_ctrl_c_mid_run_says_what_is_kept_and_the_rerun_resumes(tmp_path):
     run.send_signal(signal.SIGINT)
     stopped = time.monotonic()
     assert run.wait(timeout=30) == 130
-    assert time.monotonic() - stopped < 15
+    assert time.monotonic() - stopped < 5  # at once: requests in flight are not waited for
     err = run.stderr.read()
     assert "Traceback" not in err and not out.exists()
     finished = finished_requests(cache)
