@@ -235,8 +235,8 @@ def _resume_line(builder: datasets.DatasetBuilder, args: argparse.Namespace) -> 
     cache = open_request_cache(builder)
     finished, path = len(cache), cache.path
     cache.close()
-    return (f"interrupted: {finished} finished requests are kept in the request cache ({path}); nothing was "
-            f"written to {args.output}. To continue from them, run again: {shlex.join(['hf-llmgen', *args.argv])}")
+    return (f"interrupted: the request cache ({path}) holds {finished} finished requests; nothing was written "
+            f"to {args.output}. To continue from them, run again: {shlex.join(['hf-llmgen', *args.argv])}")
 
 
 def rows_per_label(dataset: datasets.Dataset) -> dict[str, int]:

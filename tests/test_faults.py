@@ -142,7 +142,7 @@ def test_ctrl_c_mid_run_says_what_is_kept_and_the_rerun_resumes(tmp_path):
     err = run.stderr.read()
     assert "Traceback" not in err and not out.exists()
     finished = finished_requests(cache)
-    assert f"interrupted: {finished} finished requests are kept in the request cache" in err
+    assert f"interrupted: the request cache ({cache}" in err and f"holds {finished} finished requests" in err
     assert f"run again: hf-llmgen {' '.join(args)}" in err
     subprocess.run(_cli(*args), check=True, capture_output=True)
     summary = json.loads((out / "generation_summary.json").read_text())
