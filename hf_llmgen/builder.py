@@ -55,14 +55,15 @@ class LLMGen(datasets.GeneratorBasedBuilder):
             config_kwargs["human_labels"] = read_human_labels(config_kwargs["human_labels"])
         config, config_id = super()._create_builder_config(config_name, custom_features, config_id, **config_kwargs)
         config.validate()
-        check_label_options(config, load_task(config.task))
-        if config.prompt == "attributes" and not load_task(config.task).attributes:
+        spec = load_task(config.task)
+        check_label_options(config, spec)
+        if config.prompt == "attributes" and not spec.attributes:
             raise ValueError(
                 "prompt: 'attributes' needs attributes in the task spec; add them (or draft them with "
                 "`hf-llmgen attributes suggest TASK`), or pick another prompt style."
             )
-        check_max_cost(config, load_task(config.task))
-        for note in unwise_settings(config, load_task(config.task)):
+        check_max_cost(config, spec)
+        for note in unwise_settings(config, spec):
             logger.warning(note)
         return config, config_id
 

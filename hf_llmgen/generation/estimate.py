@@ -88,9 +88,10 @@ def unwise_settings(settings: GenerationSettings, task: TaskSpec) -> list[str]:
         if words > LONG_DESCRIPTION_WORDS:
             notes.append(f"labels[{label.name}].description: {words} words; every request carries it, and the small "
                          f"models follow a short concrete description (under {LONG_DESCRIPTION_WORDS} words) better")
+    if settings.backend != "local":  # other backends' context lengths are their own
+        return notes
     prompt_tokens = estimate_run(settings, task)["prompt_tokens_per_request"]
-    budget = PROMPT_SHARE_OF_CONTEXT * CONTEXT_PER_SLOT
-    if settings.backend == "local" and prompt_tokens + settings.max_new_tokens > budget:
+    if prompt_tokens + settings.max_new_tokens > PROMPT_SHARE_OF_CONTEXT * CONTEXT_PER_SLOT:
         notes.append(f"prompts of about {prompt_tokens} tokens plus max_new_tokens {settings.max_new_tokens} fill "
                      f"over half of a slot's {CONTEXT_PER_SLOT}-token context; fewer examples_per_prompt or shorter "
                      "descriptions make each request faster, and a longer one fails")
