@@ -13,8 +13,8 @@ Baselines on the same test rows: zero-shot (nearest label-name embedding), and t
 real train rows. The `proxy` check settings are fitted on those 180 real rows and their labels.
 
 Each (task, setting) cell is written to the result file as soon as it is measured; with `--resume` (and the
-same `--cache-dir`, which holds the request cache) a later run skips the cells already there, so the grid can
-be filled over several runs. Each cell records the commit it was measured at.
+same `--cache-dir`, which holds the request cache) a later run skips the cells already there (a cell is a task, a setting and
+a row count), so the grid can be filled over several runs. Each cell records the commit it was measured at.
 
     python benchmarks/label_fidelity.py --data ../shared/data --rows 200 --cache-dir ~/.cache/hf_llmgen_fidelity
 """
@@ -114,13 +114,13 @@ def main() -> None:
     if args.resume and os.path.exists(args.output):
         with open(args.output, encoding="utf-8") as f:
             record.update(json.load(f))
-    done = {(r["task"], r["set"]) for r in record["results"]}
+    done = {(r["task"], r["set"], r.get("requested_rows", r["rows"])) for r in record["results"]}
     record.update({
         "machine": machine(), "seed": args.seed, "test_rows": TEST_ROWS, "human_labels_simulated_by_oracle": HUMAN_LABELS,
         "oracle": "logistic regression (C=10) on all-MiniLM-L6-v2 embeddings of real train rows",
     })
     for task_name in args.tasks:
-        todo = [setting for setting in args.settings if (task_name, setting) not in done]
+        todo = [setting for setting in args.settings if (task_name, setting, args.rows) not in done]
         if not todo:
             continue
         task = load_task(task_name)
