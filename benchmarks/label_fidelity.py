@@ -10,7 +10,8 @@ prompt style, each label check and policy; see SETTINGS), and measured against t
 - downstream accuracy and macro-F1 on the real test split of logistic regression on the same embeddings,
   trained on the generated rows, and again after label replacement with 180 oracle labels (a simulated human).
 Baselines on the same test rows: zero-shot (nearest label-name embedding), and the classifier on 180 and 600
-real train rows. The `proxy` check settings are fitted on those 180 real rows and their labels.
+real train rows. The `proxy` check settings are fitted on those 180 real rows and their labels; the "label shares"
+setting gives each label its share of the real train split (the rest split rows evenly over labels).
 
 Each (task, setting) cell is written to the result file as soon as it is measured; with `--resume` (and the
 same `--cache-dir`, which holds the request cache) a later run skips the cells already there (a cell is a task, a setting and
@@ -27,6 +28,7 @@ import os
 import subprocess
 import tempfile
 import time
+from collections import Counter
 
 import datasets
 import numpy as np
@@ -39,6 +41,7 @@ from hf_llmgen.backends.local import LocalBackend
 from hf_llmgen.builder import generation_summary
 from hf_llmgen.generation.cache import RequestCache
 from hf_llmgen.generation.label_check import LLMChecker, ProxyChecker
+from hf_llmgen.generation.parse import normalise
 from hf_llmgen.interventions.proxy import EmbeddingHandle
 from hf_llmgen.metrics.accuracy import agreement as metric_agreement
 from hf_llmgen.interventions.relabel import ProxyRelabeler
@@ -56,6 +59,8 @@ SETTINGS = {
     "simple, embedding check drops": {"prompt": "simple", "label_check": "embedding", "label_policy": "drop"},
     "elements, embedding check drops": {"prompt": "elements", "label_check": "embedding", "label_policy": "drop"},
     "attributes, embedding check drops": {"prompt": "attributes", "label_check": "embedding", "label_policy": "drop"},
+    "direct, embedding check drops, label shares of the real data": {
+        "prompt": "direct", "label_check": "embedding", "label_policy": "drop", "label_shares": "real train split"},
 }  # "check flags only" and "no check" make the same requests: the second served from the request cache
 LLM_CHECK_ROWS = 100  # the llm check costs about a second a row here: it is measured on the first 100
 HUMAN_LABELS = 180
@@ -134,12 +139,15 @@ def main() -> None:
         oracle_rows = train[600:600 + args.oracle_rows]
         oracle = classifier(embed([r["text"] for r in oracle_rows]), [r["label"] for r in oracle_rows])
         record["oracles"][task_name] = {"rows": len(oracle_rows), **scores(oracle, test_x, test_y)}
+        record.setdefault("real_shared_openings", {})[task_name] = shared_openings([r["text"] for r in train[:400]])
         record["baselines"] = [b for b in record["baselines"] if b["task"] != task_name] + baselines(
             task, train, embed, test_x, test_y)
         for setting in todo:
             options = dict(SETTINGS[setting])
             if options["label_check"] == "proxy":
                 options["human_labels"] = {r["text"]: r["label"] for r in train[:HUMAN_LABELS]}
+            if options.pop("label_shares", None):
+                options["task"] = with_real_shares(task, train)
             row, data = measure_setting(task, setting, options, args, work, embed, oracle, test_x, test_y)
             record["results"].append(row)
             print(json.dumps(row), flush=True)
@@ -158,6 +166,22 @@ def main() -> None:
     print(markdown_table(record["baselines"], ("task", "set", "accuracy", "macro_f1")))
 
 
+OPENING_WORDS = 8
+
+
+def shared_openings(texts: list[str]) -> float:
+    """Share of the texts longer than 8 words whose first 8 words (normalised) open an earlier text too."""
+    seen, shared, counted = set(), 0, 0
+    for text in texts:
+        words = normalise(text).split()
+        if len(words) > OPENING_WORDS:
+            opening = " ".join(words[:OPENING_WORDS])
+            counted += 1
+            shared += opening in seen
+            seen.add(opening)
+    return shared / max(counted, 1)
+
+
 def baselines(task, train: list[dict], embed, test_x: np.ndarray, test_y: list[str]) -> list[dict]:
     """Zero-shot (nearest label-name embedding) and the classifier on 180 and on 600 real train rows."""
     names = task.label_names
@@ -171,12 +195,21 @@ def baselines(task, train: list[dict], embed, test_x: np.ndarray, test_y: list[s
     return rows
 
 
+def with_real_shares(task, train: list[dict]) -> dict:
+    """The task as a dict, each label given its share of the real train split."""
+    counts = Counter(r["label"] for r in train)
+    spec = task.to_dict()
+    spec["labels"] = [{**label, "share": counts[label["name"]]} for label in spec["labels"]]
+    return spec
+
+
 def measure_setting(task, setting: str, options: dict, args, work: str, embed, oracle, test_x, test_y):
     """Generate one cell's rows and measure them: (the cell's record, its dataset)."""
     names = task.label_names
     started = time.perf_counter()
+    preset = None if "task" in options else task.name
     builder = datasets.load_dataset_builder(
-        "hf_llmgen", task.name, cache_dir=work, num_examples=args.rows, seed=args.seed, **options
+        "hf_llmgen", preset, cache_dir=work, num_examples=args.rows, seed=args.seed, **options
     )
     builder.download_and_prepare()
     data = builder.as_dataset(split="train")
@@ -195,7 +228,7 @@ def measure_setting(task, setting: str, options: dict, args, work: str, embed, o
         "task": task.name, "set": setting, "commit": commit(), "requested_rows": args.rows, "rows": len(texts),
         "requests": summary["requests"], "cached_requests": summary["cached_requests"],
         "seconds": round(seconds, 1), "dropped": summary["dropped"], "label_check": summary["label_check"],
-        "label_accuracy": agreement(labels, oracle_labels),
+        "label_accuracy": agreement(labels, oracle_labels), "shared_openings": shared_openings(texts),
         "downstream": scores(classifier(vectors, labels), test_x, test_y),
         "downstream_after_lr180": scores(classifier(vectors, relabelled), test_x, test_y),
     }

@@ -13,7 +13,7 @@ import yaml
 _TASK_FIELDS = {"name", "description", "text_type", "domain", "labels", "examples", "attributes", "multi_label"}
 _MULTI_LABEL_FIELDS = {"max_labels", "shares", "exclusive"}
 LABEL_SET_SEPARATOR = " + "  # joins the labels of a set in its key: "anger + fear"
-_LABEL_FIELDS = {"name", "description", "similar", "keywords"}
+_LABEL_FIELDS = {"name", "description", "similar", "keywords", "share"}
 _EXAMPLE_FIELDS = {"text", "label"}
 _ATTRIBUTE_FIELDS = {"name", "values", "weights", "per_class"}
 
@@ -25,12 +25,14 @@ class TaskSpecError(ValueError):
 @dataclass(frozen=True)
 class Label:
     """A label; `similar` names labels a text of this one must not be mistaken for; `keywords` are words typical
-    of its texts (the `direct` prompt asks for them, the label check's prototypes include them)."""
+    of its texts (the `direct` prompt asks for them, the label check's prototypes include them); `share` is its
+    relative share of the rows (0: every label gets an equal share)."""
 
     name: str
     description: str
     similar: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,11 @@ class TaskSpec:
     @property
     def label_names(self) -> list[str]:
         return [label.name for label in self.labels]
+
+    @property
+    def label_shares(self) -> tuple[float, ...]:
+        """Each label's relative share of the rows, in label order; empty when the labels share equally."""
+        return tuple(label.share for label in self.labels if label.share)
 
     def label(self, name: str) -> Label:
         return next(label for label in self.labels if label.name == name)
@@ -143,7 +150,7 @@ def parse_task(data: Mapping[str, Any], default_name: str = "custom") -> TaskSpe
         domain=_optional_str(data, "domain"),
         examples=examples,
         attributes=tuple(_parse_attribute(i, a, labels) for i, a in enumerate(raw_attributes)),
-        multi_label=_parse_multi_label(data.get("multi_label"), names),
+        multi_label=_parse_multi_label(data.get("multi_label"), labels),
     )
     _check_attributes(spec)
     return spec
@@ -160,9 +167,18 @@ def _parse_labels(raw: Any) -> tuple[Label, ...]:
         phrase = "must be a non-empty phrase the prompt can use, e.g. 'negative sentiment'"
         similar = _str_list(item.get("similar") or [], f"{where}.similar", "label names")
         keywords = _str_list(item.get("keywords") or [], f"{where}.keywords", "words typical of the label")
-        labels.append(Label(name, _required_str(item, "description", where, phrase), similar, keywords))
+        share = item.get("share", 0.0)
+        if "share" in item and not _positive(share):
+            raise TaskSpecError(f"{where}.share: give a number > 0 (the label's relative share of the rows), "
+                                f"got {share!r}.")
+        labels.append(Label(name, _required_str(item, "description", where, phrase), similar, keywords,
+                            float(share)))
     if len(labels) < 2:
         raise TaskSpecError("task.labels: a classification task needs at least two labels.")
+    unshared = [label.name for label in labels if not label.share]
+    if 0 < len(unshared) < len(labels):
+        raise TaskSpecError(f"task.labels: {unshared} have no share; give every label a share, or none for equal "
+                            "shares.")
     seen: set[str] = set()
     for label in labels:
         if label.name.lower() in {name.lower() for name in seen}:
@@ -207,11 +223,15 @@ def _parse_per_class(raw: Any, labels: tuple[Label, ...], where: str) -> dict[st
     return {name: _str_list(raw[name], f"{where}.{name}", "values") for name in names}
 
 
-def _parse_multi_label(raw: Any, names: set[str]) -> MultiLabel | None:
+def _parse_multi_label(raw: Any, labels: tuple[Label, ...]) -> MultiLabel | None:
     """None for a single-label task (no or false `multi_label`); `true` takes the defaults."""
     if raw is None or raw is False:
         return None
     where = "task.multi_label"
+    names = {label.name for label in labels}
+    if any(label.share for label in labels):
+        raise TaskSpecError("task.labels: label shares are for single-label tasks; a multi-label task plans its "
+                            "label sets from multi_label.shares. Leave the labels' share out.")
     joined = sorted(name for name in names if LABEL_SET_SEPARATOR in name)
     if joined:
         raise TaskSpecError(f"task.labels: {joined} contain {LABEL_SET_SEPARATOR!r}, which a multi-label task uses "
@@ -305,7 +325,7 @@ def _plain(data: Any) -> Any:
     return data
 
 
-_OPTIONAL = {"similar", "keywords", "attributes", "values", "weights", "per_class", "multi_label", "exclusive"}
+_OPTIONAL = {"similar", "keywords", "share", "attributes", "values", "weights", "per_class", "multi_label", "exclusive"}
 
 
 def _read_yaml(text: str, source: str) -> Any:

@@ -9,6 +9,13 @@ def test_quotas_are_balanced_and_sum_to_the_total():
     assert quotas == {"a": 4, "b": 3, "c": 3}
 
 
+def test_quotas_follow_label_shares_by_largest_remainder():
+    assert label_quotas(["ham", "spam"], 10, shares=(87, 13)) == {"ham": 9, "spam": 1}
+    assert label_quotas(["a", "b", "c"], 10, shares=(0.5, 0.25, 0.25)) == {"a": 5, "b": 3, "c": 2}
+    assert label_quotas(["a", "b", "c"], 7, shares=(2, 1, 1)) == {"a": 3, "b": 2, "c": 2}
+    assert sum(label_quotas(list("abcdef"), 401, shares=(35, 29, 14, 11, 8, 3)).values()) == 401
+
+
 def test_shard_quotas_add_up_to_the_whole():
     labels = ["a", "b", "c", "d", "e", "f"]
     shards = [label_quotas(labels, 101, shard, 4) for shard in range(4)]

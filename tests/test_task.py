@@ -37,6 +37,12 @@ def test_yaml_path_and_dict_load(tmp_path):
     assert load_task(VALID).label_names == ["negative", "positive"]
 
 
+def test_label_shares_round_trip_and_equal_shares_stay_out_of_the_spec():
+    shared = parse_task({**VALID, "labels": [{**VALID["labels"][0], "share": 3}, {**VALID["labels"][1], "share": 1}]})
+    assert shared.label_shares == (3.0, 1.0) and parse_task(shared.to_dict()) == shared
+    assert load_task(VALID).label_shares == () and "share" not in str(load_task(VALID).to_dict())
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
@@ -52,6 +58,13 @@ def test_yaml_path_and_dict_load(tmp_path):
         ({"examples": [{"text": "hi there you", "label": "neutral"}]}, "task.examples[0].label"),
         ({"labels": [{"name": "a", "description": "x", "phrase": "p"}, {"name": "b", "description": "y"}]},
          "task.labels[0]: unknown field(s) ['phrase']"),
+        ({"labels": [{"name": "a", "description": "x", "share": 0}, {"name": "b", "description": "y"}]},
+         "task.labels[0].share: give a number > 0"),
+        ({"labels": [{"name": "a", "description": "x", "share": 3}, {"name": "b", "description": "y"}]},
+         "['b'] have no share"),
+        ({"labels": [{"name": "a", "description": "x", "share": 3}, {"name": "b", "description": "y", "share": 1},
+                     {"name": "c", "description": "z", "share": 1}], "multi_label": True},
+         "label shares are for single-label tasks"),
     ],
 )
 def test_bad_specs_name_the_field(change, message):

@@ -12,13 +12,18 @@ from ..task import Example
 MIN_PASS_RATE = 0.25  # a label is never planned as if fewer than 1 in 4 of its candidates passed
 
 
-def label_quotas(labels: Sequence[str], num_examples: int, shard: int = 0, num_shards: int = 1) -> dict[str, int]:
-    """Rows each label needs in this shard: `num_examples` split evenly over labels, then over shards."""
-    quotas = {}
-    for i, label in enumerate(labels):
-        per_label = num_examples // len(labels) + (1 if i < num_examples % len(labels) else 0)
-        quotas[label] = per_label // num_shards + (1 if shard < per_label % num_shards else 0)
-    return quotas
+def label_quotas(
+    labels: Sequence[str], num_examples: int, shard: int = 0, num_shards: int = 1, shares: Sequence[float] = ()
+) -> dict[str, int]:
+    """Rows each label needs in this shard: `num_examples` split over labels by their `shares` (empty: evenly;
+    largest remainders first, ties to the earlier label), then evenly over shards."""
+    weights = list(shares) or [1.0] * len(labels)
+    exact = [num_examples * w / sum(weights) for w in weights]
+    counts = [math.floor(x) for x in exact]
+    by_remainder = sorted(range(len(labels)), key=lambda i: (counts[i] - exact[i], i))
+    for i in by_remainder[: num_examples - sum(counts)]:
+        counts[i] += 1
+    return {label: n // num_shards + (1 if shard < n % num_shards else 0) for label, n in zip(labels, counts)}
 
 
 def round_labels(

@@ -134,7 +134,7 @@ def shard_quotas(task: TaskSpec, settings: GenerationSettings, shard: int) -> di
     """Rows each label (or, for a multi-label task, each label set) needs in this shard."""
     if task.multi_label:
         return set_quotas(task, settings.num_examples, settings.seed, shard, settings.num_shards)
-    return label_quotas(task.label_names, settings.num_examples, shard, settings.num_shards)
+    return label_quotas(task.label_names, settings.num_examples, shard, settings.num_shards, task.label_shares)
 
 
 def request_budget(settings: GenerationSettings, need: dict[str, int]) -> int:

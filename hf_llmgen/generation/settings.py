@@ -23,7 +23,7 @@ class GenerationSettings:
     """Options of a generation run; each field's `metadata["help"]` says what it does."""
 
     task: Optional[Union[str, dict]] = _option(None, "preset name, YAML path or dict")
-    num_examples: int = _option(100, "rows to generate, balanced over labels")
+    num_examples: int = _option(100, "rows to generate, split evenly over labels (or by the labels' shares)")
     seed: int = _option(0, "run seed; every request gets its own seed derived from it")
     backend: str = _option("local", "'local' (embedded llama.cpp), 'transformers' or 'openai' (any OpenAI-compatible API)")
     model: Optional[str] = _option(
