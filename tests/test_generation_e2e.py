@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from collections import Counter
 
 import datasets
 import pytest
@@ -104,6 +105,18 @@ def test_custom_task_dict_and_yaml_path(tmp_path):
     ds = datasets.load_dataset("hf_llmgen", task=task, split="train", cache_dir=str(tmp_path), num_examples=4)
     assert_balanced_and_clean(ds, 4)
     assert ds.features["label"].names == ["complaint", "praise"]
+
+
+def test_label_shares_split_the_rows(tmp_path):
+    task = {
+        "text_type": "restaurant review",
+        "labels": [
+            {"name": "complaint", "description": "a complaint about the food or service", "share": 3},
+            {"name": "praise", "description": "praise for the food or service", "share": 1},
+        ],
+    }
+    ds = datasets.load_dataset("hf_llmgen", task=task, split="train", cache_dir=str(tmp_path), num_examples=4)
+    assert Counter(ds.features["label"].int2str(v) for v in ds["label"]) == {"complaint": 3, "praise": 1}
 
 
 def test_a_bad_task_fails_before_any_model_loads(tmp_path):
