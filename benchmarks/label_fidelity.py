@@ -92,10 +92,12 @@ def agreement(labels: list[str], reference: list[str]) -> dict | None:
 
 
 def commit() -> str:
-    """The repository's current commit (with '+changes' when the work tree differs), for each measured cell."""
+    """The repository's current commit (with '+changes' when the work tree differs, results aside), for each
+    measured cell."""
     here = os.path.dirname(os.path.abspath(__file__))
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=here, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", ":(top)", ":(top,exclude)benchmarks/results"],
+                           cwd=here, capture_output=True, text=True).stdout.strip()
     return rev + ("+changes" if dirty else "")
 
 
