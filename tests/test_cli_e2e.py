@@ -41,7 +41,7 @@ def test_generate_writes_dataset_card_and_summary(tmp_path):
     subprocess.run(cli(*args, "--format", "parquet", "--seed", "2"), check=True, cwd=tmp_path)
     summary = json.loads((out / "generation_summary.json").read_text())
     assert SUMMARY_KEYS <= set(summary)
-    assert summary["rows"] == 6 and summary["rows_per_label"] == {"ham": 3, "spam": 3}
+    assert summary["rows"] == 6 and summary["rows_per_label"] == {"ham": 5, "spam": 1}  # the preset's shares
     assert summary["requests"] >= 6 and summary["cached_requests"] == 0
     assert summary["rows"] + sum(summary["dropped"].values()) == summary["candidates"]
     assert summary["completion_tokens"] > 0 and summary["seconds"] > 0
@@ -50,7 +50,7 @@ def test_generate_writes_dataset_card_and_summary(tmp_path):
     assert summary["estimate"]["requests_if_every_text_is_kept"] == 6
     card = (out / "README.md").read_text()
     assert "| cost of this run (USD) | not priced |" in card
-    assert "task_categories:" in card and "| `seed` | `2` |" in card and "| ham | 3 |" in card
+    assert "task_categories:" in card and "| `seed` | `2` |" in card and "| ham | 5 |" in card
     ds = datasets.load_dataset("parquet", data_files=str(out / "train.parquet"), split="train")
     assert len(ds) == 6
 

@@ -38,10 +38,11 @@ def test_two_label_preset(tmp_path):
     assert all(len(shown) <= 3 for shown in ds["in_context_examples"])
 
 
-def test_six_label_preset_with_simple_prompts(tmp_path):
+def test_six_label_preset_splits_its_rows_by_the_label_shares(tmp_path):
     ds = generate(tmp_path, "emotion", num_examples=6, seed=0, prompt="simple")
-    assert_balanced_and_clean(ds, 6)
-    assert len(ds.features["label"].names) == 6
+    names = ds.features["label"].names
+    assert len(names) == 6 and len({normalise(text) for text in ds["text"]}) == 6
+    assert Counter(names[v] for v in ds["label"]) == {"sadness": 2, "joy": 2, "anger": 1, "fear": 1}
 
 
 def test_same_call_twice_is_identical_and_makes_no_llm_call(tmp_path):
@@ -105,18 +106,6 @@ def test_custom_task_dict_and_yaml_path(tmp_path):
     ds = datasets.load_dataset("hf_llmgen", task=task, split="train", cache_dir=str(tmp_path), num_examples=4)
     assert_balanced_and_clean(ds, 4)
     assert ds.features["label"].names == ["complaint", "praise"]
-
-
-def test_label_shares_split_the_rows(tmp_path):
-    task = {
-        "text_type": "restaurant review",
-        "labels": [
-            {"name": "complaint", "description": "a complaint about the food or service", "share": 3},
-            {"name": "praise", "description": "praise for the food or service", "share": 1},
-        ],
-    }
-    ds = datasets.load_dataset("hf_llmgen", task=task, split="train", cache_dir=str(tmp_path), num_examples=4)
-    assert Counter(ds.features["label"].int2str(v) for v in ds["label"]) == {"complaint": 3, "praise": 1}
 
 
 def test_a_bad_task_fails_before_any_model_loads(tmp_path):
