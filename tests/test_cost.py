@@ -87,3 +87,8 @@ def test_legal_but_unwise_settings_are_named_with_what_they_cost():
     notes = unwise_settings(GenerationSettings(task="t", max_new_tokens=1000), wordy)
     assert any(n.startswith("labels[good].description: 70 words") for n in notes)
     assert any("fill over half of a slot's 2048-token context" in n for n in notes)
+    emotion = load_task("emotion")
+    assert unwise_settings(GenerationSettings(task="emotion", num_examples=6), emotion) == [
+        "labels[love].share: gives it no rows of num_examples 6; num_examples 13 or more gives it at least one",
+        "labels[surprise].share: gives it no rows of num_examples 6; num_examples 28 or more gives it at least one"]
+    assert unwise_settings(GenerationSettings(task="emotion", num_examples=28), emotion) == []

@@ -9,7 +9,7 @@ from ..backends.base import CHARACTERS_PER_TOKEN, Request, prompt_characters
 from ..backends.engine import CONTEXT_PER_SLOT
 from ..task import TaskSpec
 from .cost import PRICES_FORMAT, Spending, run_price
-from .plan import round_labels
+from .plan import label_quotas, round_labels
 from .runner import GenerationRun, request_budget, shard_quotas
 from .settings import GenerationSettings
 
@@ -88,6 +88,12 @@ def unwise_settings(settings: GenerationSettings, task: TaskSpec) -> list[str]:
         if words > LONG_DESCRIPTION_WORDS:
             notes.append(f"labels[{label.name}].description: {words} words; every request carries it, and the small "
                          f"models follow a short concrete description (under {LONG_DESCRIPTION_WORDS} words) better")
+    if task.label_shares:
+        quotas = label_quotas(task.label_names, settings.num_examples, shares=task.label_shares)
+        for label in (lb for lb in task.labels if quotas[lb.name] == 0):
+            enough = math.ceil(sum(task.label_shares) / label.share)
+            notes.append(f"labels[{label.name}].share: gives it no rows of num_examples {settings.num_examples}; "
+                         f"num_examples {enough} or more gives it at least one")
     if settings.backend != "local":  # other backends' context lengths are their own
         return notes
     prompt_tokens = estimate_run(settings, task)["prompt_tokens_per_request"]
