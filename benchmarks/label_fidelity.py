@@ -61,7 +61,8 @@ SETTINGS = {
     "attributes, embedding check drops": {"prompt": "attributes", "label_check": "embedding", "label_policy": "drop"},
     "direct, embedding check drops, label shares of the real data": {
         "prompt": "direct", "label_check": "embedding", "label_policy": "drop", "label_shares": "real train split"},
-}  # "check flags only" and "no check" make the same requests: the second served from the request cache
+}  # "check flags only" makes the default's first requests (served from the request cache); "no check" lets every
+# row into the example pool, so its later prompts differ
 LLM_CHECK_ROWS = 100  # the llm check costs about a second a row here: it is measured on the first 100
 HUMAN_LABELS = 180
 TEST_ROWS = 2000
