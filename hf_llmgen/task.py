@@ -82,7 +82,7 @@ class TaskSpec:
     @property
     def label_shares(self) -> tuple[float, ...]:
         """Each label's relative share of the rows, in label order; empty when the labels share equally."""
-        return tuple(label.share for label in self.labels if label.share)
+        return tuple(label.share for label in self.labels) if any(label.share for label in self.labels) else ()
 
     def label(self, name: str) -> Label:
         return next(label for label in self.labels if label.name == name)

@@ -7,6 +7,7 @@ import random
 from collections import Counter
 
 from ..task import LABEL_SET_SEPARATOR, TaskSpec
+from .plan import shard_part
 
 
 def set_key(labels: tuple[str, ...]) -> str:
@@ -49,5 +50,5 @@ def plan_label_sets(task: TaskSpec, num_examples: int, seed: int) -> list[tuple[
 def set_quotas(task: TaskSpec, num_examples: int, seed: int, shard: int = 0, num_shards: int = 1) -> dict[str, int]:
     """Rows each label set needs in this shard: the run's plan, each set's count split over the shards."""
     counts = Counter(set_key(labels) for labels in plan_label_sets(task, num_examples, seed))
-    quotas = {key: n // num_shards + (1 if shard < n % num_shards else 0) for key, n in counts.items()}
+    quotas = {key: shard_part(n, shard, num_shards) for key, n in counts.items()}
     return {key: n for key, n in quotas.items() if n > 0}

@@ -23,7 +23,12 @@ def label_quotas(
     by_remainder = sorted(range(len(labels)), key=lambda i: (counts[i] - exact[i], i))
     for i in by_remainder[: num_examples - sum(counts)]:
         counts[i] += 1
-    return {label: n // num_shards + (1 if shard < n % num_shards else 0) for label, n in zip(labels, counts)}
+    return {label: shard_part(n, shard, num_shards) for label, n in zip(labels, counts)}
+
+
+def shard_part(n: int, shard: int, num_shards: int) -> int:
+    """This shard's part of `n` rows split evenly over `num_shards` (the first shards take the remainder)."""
+    return n // num_shards + (1 if shard < n % num_shards else 0)
 
 
 def round_labels(
