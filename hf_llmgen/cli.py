@@ -25,6 +25,7 @@ from .generation.estimate import estimate_run
 from .generation.runner import LabelNotWritable, more_rows_advice, pass_rate_warnings
 from .generation.settings import GenerationSettings
 from .generation.suggest import AttributeSuggester, NothingSuggested
+from .hub import PushError, push_dataset, saved_split
 from .metrics import EmbeddingCache, measure
 from .metrics.figure import plot_quality
 from .metrics.pairwise import METRICS
@@ -140,6 +141,13 @@ def _parser() -> argparse.ArgumentParser:
     fil.add_argument("--backend", default="local", help="llm judge: 'local' or 'transformers'")
     fil.add_argument("--model", help="llm judge: the model (default: the embedded SmolLM2)")
     _add_intervention_flags(fil)
+    pus = commands.add_parser("push", help="push a dataset folder (its splits, card and summaries) to the Hub")
+    pus.add_argument("dataset", help="a folder written by generate, relabel or filter")
+    pus.add_argument("--repo", required=True, help="the dataset repo, OWNER/NAME")
+    pus.add_argument("--public", action="store_true", help="make a new repo public (default: private)")
+    pus.add_argument("--revision", help="the branch to push to (default: main)")
+    pus.add_argument("--token-env", default="HF_TOKEN", help="the environment variable holding the token")
+    pus.add_argument("--license", help="the licence of the data, as a Hub licence id (e.g. apache-2.0)")
     return parser
 
 
@@ -260,11 +268,11 @@ def load_any(path: str) -> datasets.Dataset:
 
 def _load(path: str) -> datasets.Dataset:
     if os.path.isdir(path):
-        for inner in (path, os.path.join(path, "train")):
-            if os.path.exists(os.path.join(inner, "state.json")):
-                return datasets.load_from_disk(inner)
-        if os.path.exists(os.path.join(path, "train.parquet")):
-            return datasets.Dataset.from_parquet(os.path.join(path, "train.parquet"))
+        if os.path.exists(os.path.join(path, "state.json")):
+            return datasets.load_from_disk(path)
+        train = saved_split(path, "train")
+        if train is not None:
+            return train
         raise ValueError(f"dataset: {path} holds no saved dataset (no state.json or train.parquet).")
     builders = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
     kind = builders.get(os.path.splitext(path)[1])
@@ -473,7 +481,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 EXIT_CODES = (  # what each kind of error exits with; its message is the one line printed
     ((TaskSpecError, ValueError), 2),
-    ((BackendUnavailable, LabelNotWritable, NothingSuggested), 1),
+    ((BackendUnavailable, LabelNotWritable, NothingSuggested, PushError), 1),
     ((FileSystemFault, OSError), ENVIRONMENT_FAULT),
     ((Interrupted,), 130),
 )
@@ -506,6 +514,12 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "annotate":
         annotate_command(args)
+        return 0
+    if args.command == "push":
+        result = push_dataset(args.dataset, args.repo, private=not args.public, revision=args.revision,
+                              token_env=args.token_env, license=args.license)
+        print(json.dumps({"repo": result.repo_id, "url": result.url, "private": result.private,
+                          "files": result.files}))
         return 0
     if args.command in ("relabel", "filter"):
         command = relabel_command if args.command == "relabel" else filter_command

@@ -1,0 +1,104 @@
+"""Publishing a generated dataset folder to the Hugging Face Hub: its splits, its card and its run files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import datasets
+from huggingface_hub import CommitOperationAdd, DatasetCard, HfApi
+from huggingface_hub.errors import HfHubHTTPError
+
+SPLITS = ("train", "removed")
+RUN_FILES = ("generation_summary.json", "relabel_summary.json", "filter_summary.json")
+
+
+class PushError(Exception):
+    """A push that could not start or did not finish; the message says what arrived and what to do."""
+
+
+@dataclass
+class PushResult:
+    repo_id: str
+    url: str
+    private: bool
+    files: list[str]
+
+
+def saved_split(folder: str, split: str) -> datasets.Dataset | None:
+    """A split of a command's output folder (saved with save_to_disk or as <split>.parquet), or None."""
+    if os.path.exists(os.path.join(folder, split, "state.json")):
+        return datasets.load_from_disk(os.path.join(folder, split))
+    if os.path.exists(os.path.join(folder, f"{split}.parquet")):
+        return datasets.Dataset.from_parquet(os.path.join(folder, f"{split}.parquet"))
+    return None
+
+
+def read_token(token_env: str) -> str:
+    """The token from the environment variable `token_env`; an error saying how to set it when it is empty."""
+    token = os.environ.get(token_env, "").strip()
+    if not token:
+        raise PushError(f"--token-env: the environment variable {token_env} holds no token; make a token with write "
+                        f"access at https://huggingface.co/settings/tokens and export {token_env}=<token>.")
+    return token
+
+
+def _check_reachable(api: HfApi) -> None:
+    """Ask the Hub who the token belongs to: no network and a refused token both fail here, before any upload."""
+    try:
+        api.whoami()
+    except HfHubHTTPError as err:
+        raise PushError(f"the Hub at {api.endpoint} refused the token ({err.response.status_code}); "
+                        "give a token with write access.") from None
+    except Exception as err:  # the HTTP client's connection errors have no common base in huggingface_hub
+        raise PushError(f"cannot reach the Hub at {api.endpoint} ({err}); check the network (or HF_ENDPOINT) "
+                        "and push again.") from None
+
+
+def push_dataset(folder: str, repo_id: str, *, private: bool = True, revision: str | None = None,
+                 token_env: str = "HF_TOKEN", license: str | None = None) -> PushResult:
+    """Push every split the folder holds (train, removed) with `DatasetDict.push_to_hub`, then its card (with
+    the Hub's split metadata merged in) and run summaries in one commit. Private unless `private=False`.
+
+    The token is read from `token_env` now and passed to each call; it is written nowhere. A second push of an
+    unchanged folder sends nothing again: files already on the Hub with the same content are skipped.
+    """
+    splits = {name: data for name in SPLITS if (data := saved_split(folder, name)) is not None}
+    if "train" not in splits:
+        raise PushError(f"{folder}: holds no train split (train/ or train.parquet); give a folder written by "
+                        "`hf-llmgen generate`, `relabel` or `filter`.")
+    card_path = os.path.join(folder, "README.md")
+    card = DatasetCard.load(card_path) if os.path.exists(card_path) else DatasetCard("---\n---\n")
+    if license:
+        card.data.license = license
+    token = read_token(token_env)
+    api = HfApi(token=token)
+    _check_reachable(api)
+    try:
+        url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        datasets.DatasetDict(splits).push_to_hub(repo_id, token=token, revision=revision,
+                                                 commit_message="Upload the generated rows")
+    except (HfHubHTTPError, OSError) as err:
+        raise PushError(f"push of the rows to {repo_id} failed ({err}); nothing of this push is in the repo's "
+                        "history yet but uploaded shards: run the same push again.") from None
+    return _push_card(api, folder, repo_id, card, revision, url, private)
+
+
+def _push_card(api: HfApi, folder: str, repo_id: str, card: DatasetCard, revision: str | None, url: str,
+               private: bool) -> PushResult:
+    """Commit the card, with the split metadata `push_to_hub` wrote on the Hub, and the run files."""
+    pushed = DatasetCard.load(repo_id, repo_type="dataset", token=api.token)
+    for key in ("dataset_info", "configs"):
+        if key in pushed.data.to_dict():
+            card.data[key] = pushed.data[key]
+    names = [name for name in RUN_FILES if os.path.exists(os.path.join(folder, name))]
+    operations = [CommitOperationAdd("README.md", str(card).encode("utf-8"))] + [
+        CommitOperationAdd(name, os.path.join(folder, name)) for name in names]
+    try:
+        api.create_commit(repo_id, operations, commit_message="Upload the dataset card and run summaries",
+                          repo_type="dataset", revision=revision)
+    except (HfHubHTTPError, OSError) as err:
+        raise PushError(f"the rows of {repo_id} arrived but its card and {names} did not ({err}); run the same "
+                        "push again: the rows are not sent twice.") from None
+    files = api.list_repo_files(repo_id, repo_type="dataset", revision=revision)
+    return PushResult(repo_id=repo_id, url=str(url), private=private, files=sorted(files))
