@@ -68,7 +68,7 @@ def push_dataset(folder: str, repo_id: str, *, private: bool = True, revision: s
         raise PushError(f"{folder}: holds no train split (train/ or train.parquet); give a folder written by "
                         "`hf-llmgen generate`, `relabel` or `filter`.")
     card_path = os.path.join(folder, "README.md")
-    card = DatasetCard.load(card_path) if os.path.exists(card_path) else DatasetCard("---\n---\n")
+    card = DatasetCard.load(card_path) if os.path.exists(card_path) else DatasetCard("")  # relabel, filter: none yet
     if license:
         card.data.license = license
     token = read_token(token_env)

@@ -106,3 +106,15 @@ def test_no_token_and_no_network_fail_before_any_upload(hub, tmp_path, generated
     hub.stop()
     offline = run(hub, tmp_path, "push", str(generated), "--repo", "tester/x")
     assert offline.returncode == 1 and "cannot reach the Hub" in offline.stderr
+
+
+def test_a_folder_without_a_card_is_pushed_with_the_hub_metadata(hub, tmp_path):
+    rows = datasets.load_dataset("json", data_files=os.path.join(os.path.dirname(__file__), "fixtures",
+                                                                 "real_texts.jsonl"), split="train")
+    rows.save_to_disk(str(tmp_path / "relabelled" / "train"))  # the layout `relabel` writes
+    done = run(hub, tmp_path, "push", str(tmp_path / "relabelled"), "--repo", "tester/plain", "--license", "mit")
+    assert done.returncode == 0, done.stderr
+    card = hub.files("dataset", "tester/plain")["README.md"].decode()
+    metadata = yaml.safe_load(card.split("---")[1])
+    assert metadata["license"] == "mit" and metadata["dataset_info"]["splits"][0]["num_examples"] == len(rows)
+    assert card.count("---") == 2  # one metadata block, nothing else
