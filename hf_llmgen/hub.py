@@ -79,8 +79,8 @@ def push_dataset(folder: str, repo_id: str, *, private: bool = True, revision: s
         datasets.DatasetDict(splits).push_to_hub(repo_id, token=token, revision=revision,
                                                  commit_message="Upload the generated rows")
     except (HfHubHTTPError, OSError) as err:
-        raise PushError(f"push of the rows to {repo_id} failed ({err}); nothing of this push is in the repo's "
-                        "history yet but uploaded shards: run the same push again.") from None
+        raise PushError(f"the rows of {repo_id} did not all arrive ({err}); run the same push again: shards "
+                        "that arrived are not sent twice.") from None
     return _push_card(api, folder, repo_id, card, revision, url, private)
 
 
