@@ -81,13 +81,13 @@ def push_dataset(folder: str, repo_id: str, *, private: bool = True, revision: s
     except (HfHubHTTPError, OSError) as err:
         raise PushError(f"the rows of {repo_id} did not all arrive ({err}); run the same push again: shards "
                         "that arrived are not sent twice.") from None
-    return _push_card(api, folder, repo_id, card, revision, url, private)
+    return _push_card(api, folder, repo_id, card, revision, str(url))
 
 
-def _push_card(api: HfApi, folder: str, repo_id: str, card: DatasetCard, revision: str | None, url: str,
-               private: bool) -> PushResult:
+def _push_card(api: HfApi, folder: str, repo_id: str, card: DatasetCard, revision: str | None,
+               url: str) -> PushResult:
     """Commit the card, with the split metadata `push_to_hub` wrote on the Hub, and the run files."""
-    pushed = DatasetCard.load(repo_id, repo_type="dataset", token=api.token)
+    pushed = DatasetCard.load(api.hf_hub_download(repo_id, "README.md", repo_type="dataset", revision=revision))
     for key in ("dataset_info", "configs"):
         if key in pushed.data.to_dict():
             card.data[key] = pushed.data[key]
@@ -101,4 +101,5 @@ def _push_card(api: HfApi, folder: str, repo_id: str, card: DatasetCard, revisio
         raise PushError(f"the rows of {repo_id} arrived but its card and {names} did not ({err}); run the same "
                         "push again: the rows are not sent twice.") from None
     files = api.list_repo_files(repo_id, repo_type="dataset", revision=revision)
-    return PushResult(repo_id=repo_id, url=str(url), private=private, files=sorted(files))
+    private = api.repo_info(repo_id, repo_type="dataset").private  # an existing repo keeps its visibility
+    return PushResult(repo_id=repo_id, url=url, private=bool(private), files=sorted(files))
