@@ -4,10 +4,11 @@
 """
 
 from .generation.settings import GenerationSettings
+from .hub import push
 from .registration import register
 from .task import TaskSpec, TaskSpecError, load_task, preset_names
 
 register()
 
 __version__ = "0.1.0"
-__all__ = ["GenerationSettings", "TaskSpec", "TaskSpecError", "load_task", "preset_names"]
+__all__ = ["GenerationSettings", "TaskSpec", "TaskSpecError", "load_task", "preset_names", "push"]

@@ -25,7 +25,7 @@ from .generation.estimate import estimate_run
 from .generation.runner import LabelNotWritable, more_rows_advice, pass_rate_warnings
 from .generation.settings import GenerationSettings
 from .generation.suggest import AttributeSuggester, NothingSuggested
-from .hub import PushError, push_dataset, saved_split
+from .hub import PushError, push, saved_split
 from .metrics import EmbeddingCache, measure
 from .metrics.figure import plot_quality
 from .metrics.pairwise import METRICS
@@ -516,8 +516,8 @@ def _run(args: argparse.Namespace) -> int:
         annotate_command(args)
         return 0
     if args.command == "push":
-        result = push_dataset(args.dataset, args.repo, private=not args.public, revision=args.revision,
-                              token_env=args.token_env, license=args.license)
+        result = push(args.dataset, args.repo, private=not args.public, revision=args.revision,
+                      token_env=args.token_env, license=args.license)
         print(json.dumps({"repo": result.repo_id, "url": result.url, "private": result.private,
                           "files": result.files}))
         return 0

@@ -55,7 +55,7 @@ def _check_reachable(api: HfApi) -> None:
                         "and push again.") from None
 
 
-def push_dataset(folder: str, repo_id: str, *, private: bool = True, revision: str | None = None,
+def push(folder: str, repo_id: str, *, private: bool = True, revision: str | None = None,
                  token_env: str = "HF_TOKEN", license: str | None = None) -> PushResult:
     """Push every split the folder holds (train, removed) with `DatasetDict.push_to_hub`, then its card (with
     the Hub's split metadata merged in) and run summaries in one commit. Private unless `private=False`.
