@@ -39,17 +39,22 @@ def page(tmp_path):
         [sys.executable, "-m", "hf_llmgen.cli", "annotate", str(folder), "--n", "8", "--strategy", "random",
          "--port", "0"], stdout=subprocess.PIPE, text=True,
     )
-    url = re.search(r"http://\S+/", server.stdout.readline()).group(0)
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(flag)
-    browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    browser.get(url)
-    yield browser, names, LabelsFile(str(folder / "human_labels.jsonl"))
-    browser.quit()
-    server.send_signal(signal.SIGINT)
-    assert server.wait(timeout=30) == 0
+    try:
+        url = re.search(r"http://\S+/", server.stdout.readline()).group(0)
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for flag in (*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
+            options.add_argument(flag)
+        browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        browser.get(url)
+        yield browser, names, LabelsFile(str(folder / "human_labels.jsonl"))
+        browser.quit()
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:  # a set-up that failed (no browser) leaves no server running
+            server.kill()
+            server.wait()
 
 
 def _wait_for(browser, progress):
