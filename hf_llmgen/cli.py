@@ -21,11 +21,12 @@ from .backends import BACKENDS, BackendUnavailable, make_backend
 from .builder import generation_summary, open_request_cache, removed_rows
 from .cards import dataset_card
 from .filesystem import ENVIRONMENT_FAULT, FileSystemFault, check_writable, fault_of
+from .folders import saved_split
 from .generation.estimate import estimate_run
 from .generation.runner import LabelNotWritable, more_rows_advice, pass_rate_warnings
 from .generation.settings import GenerationSettings
 from .generation.suggest import AttributeSuggester, NothingSuggested
-from .hub import PushError, push, saved_split
+from .hub import PushError, push
 from .metrics import EmbeddingCache, measure
 from .metrics.figure import plot_quality
 from .metrics.pairwise import METRICS

@@ -9,7 +9,8 @@ import datasets
 from huggingface_hub import CommitOperationAdd, DatasetCard, HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
-SPLITS = ("train", "removed")
+from .folders import SPLITS, saved_split
+
 RUN_FILES = ("generation_summary.json", "relabel_summary.json", "filter_summary.json")
 
 
@@ -23,15 +24,6 @@ class PushResult:
     url: str
     private: bool
     files: list[str]
-
-
-def saved_split(folder: str, split: str) -> datasets.Dataset | None:
-    """A split of a command's output folder (saved with save_to_disk or as <split>.parquet), or None."""
-    if os.path.exists(os.path.join(folder, split, "state.json")):
-        return datasets.load_from_disk(os.path.join(folder, split))
-    if os.path.exists(os.path.join(folder, f"{split}.parquet")):
-        return datasets.Dataset.from_parquet(os.path.join(folder, f"{split}.parquet"))
-    return None
 
 
 def read_token(token_env: str) -> str:
@@ -56,7 +48,7 @@ def _check_reachable(api: HfApi) -> None:
 
 
 def push(folder: str, repo_id: str, *, private: bool = True, revision: str | None = None,
-                 token_env: str = "HF_TOKEN", license: str | None = None) -> PushResult:
+         token_env: str = "HF_TOKEN", license: str | None = None) -> PushResult:
     """Push every split the folder holds (train, removed) with `DatasetDict.push_to_hub`, then its card (with
     the Hub's split metadata merged in) and run summaries in one commit. Private unless `private=False`.
 
