@@ -59,6 +59,10 @@ SETTINGS = {
     "simple, embedding check drops": {"prompt": "simple", "label_check": "embedding", "label_policy": "drop"},
     "elements, embedding check drops": {"prompt": "elements", "label_check": "embedding", "label_policy": "drop"},
     "attributes, embedding check drops": {"prompt": "attributes", "label_check": "embedding", "label_policy": "drop"},
+    "direct, embedding check drops, logit suppression 1": {
+        "prompt": "direct", "label_check": "embedding", "label_policy": "drop", "logit_suppression": 1.0},
+    "direct, embedding check drops, temperature 1.0": {
+        "prompt": "direct", "label_check": "embedding", "label_policy": "drop", "temperature": 1.0},
     "direct, embedding check drops, label shares of the real data": {
         "prompt": "direct", "label_check": "embedding", "label_policy": "drop", "label_shares": "real train split"},
 }  # "check flags only" makes the default's first requests (served from the request cache); "no check" lets every
