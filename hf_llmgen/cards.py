@@ -1,16 +1,26 @@
-"""Dataset cards: the README.md written beside a generated dataset, from the `model_cards/` template."""
+"""Dataset cards: the README.md of an output folder, built from the `model_cards/` template and from what the
+folder holds alone (its splits, the generation summary, the interventions' summaries, the measured quality),
+so that every step that changes the folder writes its card again."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from dataclasses import fields
 from importlib import resources
 from typing import Any
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from .folders import (FIGURE_FILE, FILTER_SUMMARY, GENERATION_SUMMARY, MEASURE_FILE, RELABEL_SUMMARY, saved_split)
 from .generation.prompts import uses_attributes
 from .generation.settings import GenerationSettings
-from .task import TaskSpec
+from .metrics.report import rows_per_label
+from .task import TaskSpec, parse_task
+
+GENERATOR_LICENCES = {"smollm2": "apache-2.0"}  # a lower-cased part of the model id -> its licence on the Hub
+KEPT_METADATA = ("license", "source_datasets")  # chosen by the user at push time; a rebuilt card keeps them
 
 
 def _size_category(n: int) -> str:
@@ -32,10 +42,32 @@ def changed_options(settings: GenerationSettings) -> dict[str, Any]:
 
 
 def _shown(values: dict[str, Any]) -> dict[str, Any]:
-    """The options as the settings table shows them: human labels by their count."""
-    if values.get("human_labels"):
-        return {**values, "human_labels": f"{len(values['human_labels'])} labelled texts"}
-    return values
+    """The options as a card shows them: human labels by their count, URLs without user or password."""
+    shown = dict(values)
+    if shown.get("human_labels") and not isinstance(shown["human_labels"], str):
+        shown["human_labels"] = f"{len(shown['human_labels'])} labelled texts"
+    if shown.get("base_url"):
+        shown["base_url"] = re.sub(r"(?<=://)[^/@]*@", "", shown["base_url"])
+    return json.loads(json.dumps(shown, default=str))
+
+
+def generator_licence(model_id: str) -> str | None:
+    """The Hub licence of a generator hf_llmgen knows, by its model id; None for any other."""
+    return next((licence for part, licence in GENERATOR_LICENCES.items() if part in model_id.lower()), None)
+
+
+def run_record(task: TaskSpec, settings: GenerationSettings, task_argument: str, model_id: str) -> dict[str, Any]:
+    """What a card needs to describe a generation later, kept in generation_summary.json under `run`."""
+    return {"task": task.to_dict(), "task_argument": task_argument, "model": model_id,
+            "settings": _shown(options(settings)), "changed_options": _shown(changed_options(settings))}
+
+
+def _read_json(folder: str, name: str) -> dict[str, Any] | None:
+    path = os.path.join(folder, name)
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
 
 
 def _attribute_rows(task: TaskSpec) -> list[dict[str, str]]:
@@ -51,37 +83,69 @@ def _attribute_rows(task: TaskSpec) -> list[dict[str, str]]:
     return rows
 
 
-def dataset_card(
-    task: TaskSpec,
-    settings: GenerationSettings,
-    task_argument: Any,
-    model_id: str,
-    summary: dict[str, Any],
-) -> DatasetCard:
-    """A card with the task, model, every generation setting and the run's counts (with `rows_per_label`)."""
-    counts = summary["rows_per_label"]
+def _label_rows(counts: dict[str, int], task: TaskSpec | None, summary: dict | None) -> list[dict[str, Any]]:
+    """Per label: its rows now, what it was prompted as, the generation's label-check pass rate."""
+    checks = (summary or {}).get("label_check", {})
+    descriptions = {label.name: label.description for label in task.labels} if task else {}
+    return [{"name": name, "count": count, "description": descriptions.get(name, ""),
+             "pass_rate": checks[name]["pass_rate"] if name in checks else None} for name, count in counts.items()]
+
+
+def _quality_rows(quality: dict[str, Any] | None) -> list[tuple[str, Any]]:
+    """The measured figures a reader compares datasets by: every number at the top level of measure's result."""
+    if not quality:
+        return []
+    return [(name, value) for name, value in quality.items() if isinstance(value, (int, float))]
+
+
+def folder_card(folder: str) -> DatasetCard:
+    """The card of an output folder, from its files alone."""
+    summary = _read_json(folder, GENERATION_SUMMARY)
+    run = (summary or {}).get("run")
+    task = parse_task(run["task"]) if run else None
+    train, removed = saved_split(folder, "train"), saved_split(folder, "removed")
+    counts = rows_per_label(train)
+    name = task.name if task else os.path.basename(os.path.normpath(folder))
     card_data = DatasetCardData(
-        task_categories=["text-classification"],
-        language=["en"],
-        size_categories=[_size_category(sum(counts.values()))],
-        tags=["synthetic", "hf_llmgen", task.name],
-        pretty_name=f"hf_llmgen {task.name}",
+        task_categories=["text-classification"], language=["en"], size_categories=[_size_category(len(train))],
+        tags=["synthetic", "hf_llmgen", name], pretty_name=f"hf_llmgen {name}",
     )
+    earlier = os.path.join(folder, "README.md")
+    if os.path.exists(earlier):
+        kept = DatasetCard.load(earlier).data
+        for key in KEPT_METADATA:
+            if kept.get(key):
+                card_data[key] = kept.get(key)
+    settings = run["settings"] if run else {}
     template = resources.files("hf_llmgen.model_cards").joinpath("dataset_card.md")
     return DatasetCard.from_template(
         card_data,
         template_str=template.read_text("utf-8"),
-        pretty_name=f"hf_llmgen {task.name}",
-        backend=settings.backend,
-        model=model_id,
-        task_description=task.description,
-        label_rows=[{"name": lb.name, "count": counts[lb.name], "description": lb.description} for lb in task.labels],
-        attributes=_attribute_rows(task) if uses_attributes(settings.prompt, task) else [],
-        settings=sorted(_shown(options(settings)).items()),
+        pretty_name=f"hf_llmgen {name}",
+        rows=len(train),
+        removed_rows=len(removed) if removed is not None else 0,
+        run=run,
+        licence=generator_licence(run["model"]) if run else None,
+        task_description=task.description if task else "",
+        label_rows=_label_rows(counts, task, summary),
+        attributes=_attribute_rows(task) if task and uses_attributes(settings["prompt"], task) else [],
+        settings=sorted(settings.items()),
         summary=summary,
-        max_cost=settings.max_cost,
-        label_check=settings.label_check,
-        label_policy=settings.label_policy,
-        task_argument=repr(task_argument),
-        options=repr(changed_options(settings)),
+        relabel=_read_json(folder, RELABEL_SUMMARY),
+        filtered=_read_json(folder, FILTER_SUMMARY),
+        quality=_quality_rows(_read_json(folder, MEASURE_FILE)),
+        figure=FIGURE_FILE if os.path.exists(os.path.join(folder, FIGURE_FILE)) else None,
+        reproduce=_reproduce_call(run) if run else None,
     )
+
+
+def _reproduce_call(run: dict[str, Any]) -> str:
+    """The `load_dataset` call that generates the same rows again."""
+    return (f'datasets.load_dataset("hf_llmgen", task={run["task_argument"]!r}, split="train", '
+            f'**{run["changed_options"]!r})')
+
+
+def write_card(folder: str) -> None:
+    """Write the folder's card, README.md, from what the folder holds now."""
+    card = folder_card(folder)
+    card.save(os.path.join(folder, "README.md"))

@@ -19,9 +19,10 @@ from datasets.exceptions import DatasetGenerationError
 
 from .backends import BACKENDS, BackendUnavailable, make_backend
 from .builder import generation_summary, open_request_cache, removed_rows
-from .cards import dataset_card
+from .cards import run_record, write_card
 from .filesystem import ENVIRONMENT_FAULT, FileSystemFault, check_writable, fault_of
-from .folders import saved_split
+from .folders import (FIGURE_FILE, FILTER_SUMMARY, GENERATION_SUMMARY, MEASURE_FILE, OUTPUT_ENTRIES, RELABEL_SUMMARY,
+                      carry_history, saved_split)
 from .generation.estimate import estimate_run
 from .generation.runner import LabelNotWritable, more_rows_advice, pass_rate_warnings
 from .generation.settings import GenerationSettings
@@ -38,7 +39,7 @@ from .interventions.labelling import (
 )
 from .interventions.relabel import check_human_labels
 from .interventions.selection import STRATEGIES
-from .metrics.report import class_names, label_memberships, label_names, require_column
+from .metrics.report import class_names, label_names, require_column, rows_per_label
 from .registration import BUILDER_NAME
 from .staging import staged, write_json
 from .task import TaskSpecError, load_task, preset_names
@@ -85,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     mea.add_argument("--task", help="preset or task YAML whose descriptions and keywords the label check uses")
     mea.add_argument("--figure", help="write a PNG here: embedding map beside the reference's, per-class bars")
     mea.add_argument("--output", help="write the metrics as JSON here too")
+    mea.add_argument("--card", action="store_true",
+                     help=f"DATASET is an output folder: write {MEASURE_FILE} and {FIGURE_FILE} into it, and "
+                          "rebuild its card with them")
 
     tra = commands.add_parser("train", help="fine-tune a classifier on a dataset with Trainer, evaluate on real data")
     tra.add_argument("dataset", help="the training data (same kinds of path as measure)")
@@ -211,17 +215,16 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
     summary["removed_rows"] = len(removed) if removed is not None else 0
     summary["served_from_datasets_cache"] = reused
     summary["estimate"] = estimate
+    summary["run"] = run_record(task, builder.config, task_argument, make_backend(builder.config).model_id)
 
-    card = dataset_card(task, builder.config, task_argument, make_backend(builder.config).model_id, summary)
-    owned = [f"{split}{suffix}" for split in ("train", "removed") for suffix in ("", ".parquet")]  # no old split stays
-    with staged(args.output, "--output", owned) as folder:
+    with staged(args.output, "--output", OUTPUT_ENTRIES) as folder:  # no earlier split or summary stays
         for split, data in (("train", dataset), ("removed", removed)):
             if data is not None and args.format == "parquet":
                 data.to_parquet(os.path.join(folder, f"{split}.parquet"))
             elif data is not None:
                 data.save_to_disk(os.path.join(folder, split))
-        card.save(os.path.join(folder, "README.md"))
-        write_json(os.path.join(folder, "generation_summary.json"), summary)
+        write_json(os.path.join(folder, GENERATION_SUMMARY), summary)
+        write_card(folder)
     return summary
 
 
@@ -246,13 +249,6 @@ def _resume_line(builder: datasets.DatasetBuilder, args: argparse.Namespace) -> 
     cache.close()
     return (f"interrupted: the request cache ({path}) holds {finished} finished requests; nothing was written "
             f"to {args.output}. To continue from them, run again: {shlex.join(['hf-llmgen', *args.argv])}")
-
-
-def rows_per_label(dataset: datasets.Dataset) -> dict[str, int]:
-    """Rows having each label, from `label` or, for multi-label data, `labels`."""
-    labels, names, _ = label_memberships(dataset, "label" if "label" in dataset.column_names else "labels")
-    counts = Counter(labels)
-    return {name: counts[name] for name in names}
 
 
 def load_any(path: str) -> datasets.Dataset:
@@ -283,7 +279,10 @@ def _load(path: str) -> datasets.Dataset:
 
 
 def measure_command(args: argparse.Namespace) -> dict[str, Any]:
-    """Measure a dataset, print a table, and write JSON when asked."""
+    """Measure a dataset, print a table, and write JSON when asked; with --card, into the folder, with its card."""
+    if args.card and saved_split(args.dataset, "train") is None:
+        raise ValueError(f"--card: {args.dataset} is not an output folder of generate, relabel or filter (no train "
+                         "split in it); give such a folder, or leave out --card.")
     dataset = load_any(args.dataset)
     reference = load_any(args.reference) if args.reference else None
     label_column = args.label_column or None
@@ -292,8 +291,11 @@ def measure_command(args: argparse.Namespace) -> dict[str, Any]:
         dataset, reference, text_column=args.text_column, label_column=label_column,
         metric=args.metric, embeddings=cache, oracle=args.oracle, label_map=args.label_map, task=args.task,
     )
-    if args.figure:
-        _figure(args.figure, dataset, reference, result, cache, args.text_column, label_column)
+    figures = [args.figure] if args.figure else []
+    if args.card:
+        figures.append(os.path.join(args.dataset, FIGURE_FILE))
+    for path in figures:
+        _figure(path, dataset, reference, result, cache, args.text_column, label_column)
     cache.close()
     for name, value in result.items():
         if not isinstance(value, dict):
@@ -305,6 +307,9 @@ def measure_command(args: argparse.Namespace) -> dict[str, Any]:
             print(f"{label:32} {check['checked']:>6} {check['passed']:>7} {rate:>6}")
     if args.output:
         write_json(args.output, result)
+    if args.card:
+        write_json(os.path.join(args.dataset, MEASURE_FILE), result)
+        write_card(args.dataset)
     return result
 
 
@@ -419,9 +424,11 @@ def relabel_command(args: argparse.Namespace) -> dict[str, Any]:
     relabelled = dataset.map(relabeler, batched=True, desc=f"relabel ({args.mode})")
     summary = {"mode": args.mode, "rows": len(relabelled), "human_labels": len(texts),
                "changed": dict(Counter(by for by in relabelled["relabelled_by"] if by))}
-    with staged(args.output, "--output") as folder:
+    with staged(args.output, "--output", OUTPUT_ENTRIES) as folder:
         relabelled.save_to_disk(os.path.join(folder, "train"))
-        write_json(os.path.join(folder, "relabel_summary.json"), summary)
+        write_json(os.path.join(folder, RELABEL_SUMMARY), summary)
+        carry_history(args.dataset, folder)
+        write_card(folder)
     return summary
 
 
@@ -441,10 +448,12 @@ def filter_command(args: argparse.Namespace) -> dict[str, Any]:
         summary = {"judge": "proxy", "marks": len(texts), "marked_out_of_scope": in_scope.count(False)}
     parts = scope.split(dataset)
     summary.update(rows=len(dataset), kept=len(parts["kept"]), removed=len(parts["removed"]))
-    with staged(args.output, "--output") as folder:
+    with staged(args.output, "--output", OUTPUT_ENTRIES) as folder:
         parts["kept"].save_to_disk(os.path.join(folder, "train"))
         parts["removed"].save_to_disk(os.path.join(folder, "removed"))
-        write_json(os.path.join(folder, "filter_summary.json"), summary)
+        write_json(os.path.join(folder, FILTER_SUMMARY), summary)
+        carry_history(args.dataset, folder)
+        write_card(folder)
     return summary
 
 

@@ -1,12 +1,23 @@
-"""The splits of a command's output folder (`generate`, `relabel`, `filter`), saved either way they write them."""
+"""The layout of a command's output folder (`generate`, `relabel`, `filter`): its splits, saved either way they
+write them, and the run files beside them that the card is built from."""
 
 from __future__ import annotations
 
 import os
+import shutil
 
 import datasets
 
 SPLITS = ("train", "removed")
+GENERATION_SUMMARY = "generation_summary.json"
+RELABEL_SUMMARY = "relabel_summary.json"
+FILTER_SUMMARY = "filter_summary.json"
+MEASURE_FILE = "measure.json"
+FIGURE_FILE = "measure.png"
+CARD = "README.md"
+HISTORY_FILES = (GENERATION_SUMMARY, RELABEL_SUMMARY, FILTER_SUMMARY)  # what a later step's folder carries on
+RUN_FILES = (*HISTORY_FILES, MEASURE_FILE, FIGURE_FILE)  # what a push sends beside the splits and the card
+OUTPUT_ENTRIES = (*(f"{split}{suffix}" for split in SPLITS for suffix in ("", ".parquet")), *RUN_FILES, CARD)
 
 
 def saved_split(folder: str, split: str) -> datasets.Dataset | None:
@@ -16,3 +27,20 @@ def saved_split(folder: str, split: str) -> datasets.Dataset | None:
     if os.path.exists(os.path.join(folder, f"{split}.parquet")):
         return datasets.Dataset.from_parquet(os.path.join(folder, f"{split}.parquet"))
     return None
+
+
+def carry_history(source: str, folder: str) -> None:
+    """Copy into `folder` what `source` (a folder, else nothing) holds of the steps that made it and this step
+    did not write itself: their summaries, so that the card tells the whole story; the rows they removed, so
+    that none is lost; the card, whose licence and source datasets the new card keeps. The measured quality is
+    not carried: it described the rows before this step."""
+    if not os.path.isdir(source):
+        return
+    for name in (*HISTORY_FILES, CARD, "removed", "removed.parquet"):
+        origin, target = os.path.join(source, name), os.path.join(folder, name)
+        if os.path.lexists(target) or not os.path.exists(origin):
+            continue
+        if os.path.isdir(origin):
+            shutil.copytree(origin, target)
+        else:
+            shutil.copyfile(origin, target)

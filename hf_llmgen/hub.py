@@ -9,9 +9,7 @@ import datasets
 from huggingface_hub import CommitOperationAdd, DatasetCard, HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
-from .folders import SPLITS, saved_split
-
-RUN_FILES = ("generation_summary.json", "relabel_summary.json", "filter_summary.json")
+from .folders import CARD, RUN_FILES, SPLITS, saved_split
 
 
 class PushError(Exception):
@@ -59,8 +57,8 @@ def push(folder: str, repo_id: str, *, private: bool = True, revision: str | Non
     if "train" not in splits:
         raise PushError(f"{folder}: holds no train split (train/ or train.parquet); give a folder written by "
                         "`hf-llmgen generate`, `relabel` or `filter`.")
-    card_path = os.path.join(folder, "README.md")
-    card = DatasetCard.load(card_path) if os.path.exists(card_path) else DatasetCard("")  # relabel, filter: none yet
+    card_path = os.path.join(folder, CARD)
+    card = DatasetCard.load(card_path) if os.path.exists(card_path) else DatasetCard("")  # a folder not ours
     if license:
         card.data.license = license
     token = read_token(token_env)

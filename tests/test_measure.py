@@ -8,6 +8,7 @@ import sys
 import datasets
 import pytest
 
+from hf_llmgen.cli import main
 from hf_llmgen.metrics import EmbeddingCache, class_similarity, measure, remote_clique, similarity
 
 pytestmark = pytest.mark.slow
@@ -63,3 +64,17 @@ def test_measure_command_prints_and_writes_json(real, tmp_path):
     result = json.loads(out.read_text())
     assert "remote_clique_euclidean" in printed and "similarity_euclidean" in result
     assert 0 < result["similarity_euclidean"] <= 1
+
+
+def test_measure_card_writes_its_files_into_the_folder_and_rebuilds_the_card(real, tmp_path, capfd):
+    dataset, reference = real
+    folder = tmp_path / "generated"
+    dataset.save_to_disk(str(folder / "train"))
+    reference.to_json(str(tmp_path / "reference.jsonl"))
+    assert main(["measure", str(folder), "--reference", str(tmp_path / "reference.jsonl"), "--card"]) == 0
+    result = json.loads((folder / "measure.json").read_text())
+    card = (folder / "README.md").read_text()
+    assert (folder / "measure.png").stat().st_size > 0
+    assert f"| remote_clique_cosine | {result['remote_clique_cosine']:.4g} |" in card and "](measure.png)" in card
+    assert main(["measure", str(tmp_path / "reference.jsonl"), "--card"]) == 2
+    assert "--card: " in capfd.readouterr().err and not (tmp_path / "measure.json").exists()

@@ -5,7 +5,8 @@ from collections import Counter
 import datasets
 import pytest
 
-from hf_llmgen.cli import main, rows_per_label
+from hf_llmgen.cli import main
+from hf_llmgen.metrics.report import rows_per_label
 from hf_llmgen.metrics import measure
 
 pytestmark = pytest.mark.slow

@@ -45,7 +45,7 @@ class GenerationStats:
     `failed` counts requests that failed for good, by reason (remote backends); they are not cached, so a
     rerun makes them again. `prompt_tokens`/`completion_tokens` cover every completion used, `spent_*` only
     those requested in this run; `cost_usd` is what they cost (None without a price), `max_cost_reached` says
-    the run stopped at its `max_cost`.
+    the run stopped at its `max_cost`. `example_prompt` is one prompt of the run: its last round's first.
     """
 
     requests: int = 0
@@ -65,6 +65,7 @@ class GenerationStats:
     checked: Counter = field(default_factory=Counter)
     passed: Counter = field(default_factory=Counter)
     relabelled: int = 0
+    example_prompt: str = ""
 
     def add(self, other: "GenerationStats") -> None:
         """Fold another shard's stats into this one."""
@@ -75,6 +76,7 @@ class GenerationStats:
         self.checked.update(other.checked)
         self.passed.update(other.passed)
         self.relabelled += other.relabelled
+        self.example_prompt = self.example_prompt or other.example_prompt
         if other.cost_usd is not None:
             self.cost_usd = (self.cost_usd or 0.0) + other.cost_usd
         self.max_cost_reached = self.max_cost_reached or other.max_cost_reached
@@ -100,6 +102,7 @@ class GenerationStats:
             "label_check": {label: {"checked": n, "passed": self.passed[label], "pass_rate": round(self.passed[label] / n, 4)}
                             for label, n in sorted(self.checked.items())},
             "relabelled": self.relabelled,
+            "example_prompt": self.example_prompt,
         }
 
     @classmethod
@@ -245,6 +248,8 @@ class GenerationRun:
         round; the check sees the round's candidates in one batch."""
         s = self.settings
         requests, shown, configurations = self.requests_for(round_index, labels)
+        if requests:
+            self.stats.example_prompt = "\n\n".join(message["content"] for message in requests[0].messages)
         completions, keys = self._complete(requests)
         candidates = []  # (request index, candidate index, text)
         for i, completion in enumerate(completions):

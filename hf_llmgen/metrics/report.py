@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Mapping
 
 import datasets
@@ -77,6 +78,14 @@ def class_names(dataset: datasets.Dataset, column: str) -> list[str]:
             "(dataset.cast_column(column, datasets.ClassLabel(names=[...]))) so labels have names."
         )
     return sorted(dataset.unique(column))
+
+
+def rows_per_label(dataset: datasets.Dataset) -> dict[str, int]:
+    """Rows having each label, from `label` or, for multi-label data, `labels`; every label name of a
+    ClassLabel column, even one no row has."""
+    labels, names, _ = label_memberships(dataset, "label" if "label" in dataset.column_names else "labels")
+    counts = Counter(labels)
+    return {name: counts[name] for name in names or sorted(counts)}
 
 
 def flatten(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
