@@ -48,25 +48,29 @@ from hf_llmgen.interventions.relabel import ProxyRelabeler
 from hf_llmgen.task import load_task
 
 TASKS = ("sst2", "emotion", "ag_news", "trec", "sms_spam")
+DEFAULT = {"prompt": "direct", "label_check": "embedding", "label_policy": "drop", "logit_suppression": 1.0}
+WITHOUT_SUPPRESSION = {**DEFAULT, "logit_suppression": 0.0}  # the default until suppression was measured to help
 SETTINGS = {
-    "old default (elements, no check)": {"prompt": "elements", "label_check": "none"},
-    "direct, embedding check drops (default)": {"prompt": "direct", "label_check": "embedding", "label_policy": "drop"},
-    "direct, check flags only": {"prompt": "direct", "label_check": "embedding", "label_policy": "keep"},
-    "direct, no check": {"prompt": "direct", "label_check": "none"},
-    "direct, embedding check relabels": {"prompt": "direct", "label_check": "embedding", "label_policy": "relabel"},
-    "direct, proxy check (real 180) drops": {"prompt": "direct", "label_check": "proxy", "label_policy": "drop"},
-    "direct, llm check drops": {"prompt": "direct", "label_check": "llm", "label_policy": "drop"},
-    "simple, embedding check drops": {"prompt": "simple", "label_check": "embedding", "label_policy": "drop"},
-    "elements, embedding check drops": {"prompt": "elements", "label_check": "embedding", "label_policy": "drop"},
-    "attributes, embedding check drops": {"prompt": "attributes", "label_check": "embedding", "label_policy": "drop"},
-    "direct, embedding check drops, logit suppression 1": {
-        "prompt": "direct", "label_check": "embedding", "label_policy": "drop", "logit_suppression": 1.0},
-    "direct, embedding check drops, temperature 1.0": {
-        "prompt": "direct", "label_check": "embedding", "label_policy": "drop", "temperature": 1.0},
-    "direct, embedding check drops, label shares of the real data": {
-        "prompt": "direct", "label_check": "embedding", "label_policy": "drop", "label_shares": "real train split"},
-}  # "check flags only" makes the default's first requests (served from the request cache); "no check" lets every
-# row into the example pool, so its later prompts differ
+    "old default (elements, no check)": {"prompt": "elements", "label_check": "none", "logit_suppression": 0.0},
+    "direct, embedding check drops, logit suppression 1 (default)": DEFAULT,
+    "direct, embedding check drops, no suppression": WITHOUT_SUPPRESSION,
+    "direct, check flags only, no suppression": {**WITHOUT_SUPPRESSION, "label_policy": "keep"},
+    "direct, no check, no suppression": {**WITHOUT_SUPPRESSION, "label_check": "none"},
+    "direct, embedding check relabels, no suppression": {**WITHOUT_SUPPRESSION, "label_policy": "relabel"},
+    "direct, proxy check (real 180) drops, no suppression": {**WITHOUT_SUPPRESSION, "label_check": "proxy"},
+    "direct, llm check drops, no suppression": {**WITHOUT_SUPPRESSION, "label_check": "llm"},
+    "simple, embedding check drops, no suppression": {**WITHOUT_SUPPRESSION, "prompt": "simple"},
+    "elements, embedding check drops, no suppression": {**WITHOUT_SUPPRESSION, "prompt": "elements"},
+    "attributes, embedding check drops, no suppression": {**WITHOUT_SUPPRESSION, "prompt": "attributes"},
+    "direct, embedding check drops, temperature 1.0, no suppression": {**WITHOUT_SUPPRESSION, "temperature": 1.0},
+    "direct, embedding check drops, label shares of the real data, no suppression": {
+        **WITHOUT_SUPPRESSION, "label_shares": "real train split"},
+    "direct, check flags only (default with keep)": {**DEFAULT, "label_policy": "keep"},
+    "elements, embedding check drops, logit suppression 1": {**DEFAULT, "prompt": "elements"},
+    "direct, embedding check drops, logit suppression 1, temperature 1.0": {**DEFAULT, "temperature": 1.0},
+}  # "check flags only" makes its drop setting's first requests (served from the request cache); "no check" lets
+# every row into the example pool, so its later prompts differ. Every setting names its logit suppression: the
+# cells measured before it became the default ran without it, and keep their meaning.
 LLM_CHECK_ROWS = 100  # the llm check costs about a second a row here: it is measured on the first 100
 HUMAN_LABELS = 180
 TEST_ROWS = 2000
@@ -161,8 +165,9 @@ def main() -> None:
             if options.get("label_policy") == "keep":
                 labels = [data.features["label"].int2str(v) for v in data["label"]]
                 oracle_labels = list(oracle.predict(embed(data["text"])))
-                record["checkers"] = [c for c in record["checkers"] if c["task"] != task_name] + [check_accuracies(
-                    task, data["text"], labels, data["label_check"], oracle_labels, embed, work)]
+                record["checkers"] = [c for c in record["checkers"] if (c["task"], c["set"]) != (task_name, setting)] + [
+                    {**check_accuracies(task, data["text"], labels, data["label_check"], oracle_labels, embed, work),
+                     "set": setting}]
                 print(json.dumps(record["checkers"][-1]), flush=True)
             record["peak_rss_mib"] = max(record.get("peak_rss_mib", 0), round(peak_rss_mib()))
             write_result(args.output, record)
@@ -233,6 +238,7 @@ def measure_setting(task, setting: str, options: dict, args, work: str, embed, o
     relabelled[:human] = oracle_labels[:human]
     row = {
         "task": task.name, "set": setting, "commit": commit(), "requested_rows": args.rows, "rows": len(texts),
+        "options": {name: value for name, value in options.items() if name not in ("task", "human_labels")},
         "requests": summary["requests"], "cached_requests": summary["cached_requests"],
         "seconds": round(seconds, 1), "dropped": summary["dropped"], "label_check": summary["label_check"],
         "label_accuracy": agreement(labels, oracle_labels), "shared_openings": shared_openings(texts),

@@ -1,6 +1,6 @@
 import pytest
 
-from hf_llmgen.generation.suppression import TokenFrequency
+from hf_llmgen.generation.suppression import TokenFrequency, spellings
 
 
 def table(counts: dict[int, int]) -> TokenFrequency:
@@ -40,3 +40,7 @@ def test_counts_accumulate_across_updates():
     freq.update([1, 2])
     freq.update([1])
     assert freq.counts[1] == 2 and freq.total == 3
+
+
+def test_spellings_cover_case_and_a_leading_space_of_every_word():
+    assert spellings(["a joy"]) == {"a", " a", "A", " A", "joy", " joy", "Joy", " Joy", "JOY", " JOY"}

@@ -70,6 +70,10 @@ class Backend(ABC):
         """Yield (index into `requests`, completion) for every request, in any order, each as it finishes; a
         remote backend yields a `RequestFailure` for a request that failed after its retries."""
 
+    @abstractmethod
+    def content_tokens(self, text: str) -> list[int]:
+        """The model's token ids of `text` that logit suppression counts: no special or whitespace-only token."""
+
     def close(self) -> None:
         """Free the model, if one was loaded."""
 

@@ -74,25 +74,34 @@ class TransformersBackend(Backend):
         self._model.eval()
         self._content = ContentTokens(lambda i: self._tokenizer.decode([i]), self._tokenizer.all_special_ids)
 
+    def content_tokens(self, text: str) -> list[int]:
+        if self._model is None:
+            self._load()
+        return self._content(self._tokenizer.encode(text, add_special_tokens=False))
+
     def close(self) -> None:
         self._model = None
         self._tokenizer = None
 
     def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Completion]]:
+        """Requests that share their sampling parameters (logit bias included) run in batches of `max_batch`."""
         if self._model is None:
             self._load()
-        for start in range(0, len(requests), self.max_batch):
-            batch = requests[start : start + self.max_batch]
-            for offset, completion in enumerate(self._generate_batch(batch)):
-                yield start + offset, completion
+        groups: dict[tuple, list[int]] = {}
+        for index, r in enumerate(requests):
+            key = (r.max_tokens, r.temperature, r.top_p, tuple(sorted(r.logit_bias.items())), r.top_logprobs)
+            groups.setdefault(key, []).append(index)
+        for indices in groups.values():
+            for start in range(0, len(indices), self.max_batch):
+                batch = indices[start : start + self.max_batch]
+                for index, completion in zip(batch, self._generate_batch([requests[i] for i in batch])):
+                    yield index, completion
 
     def _generate_batch(self, batch: Sequence[Request]) -> list[Completion]:
+        """One `generate` call; the requests share their sampling parameters, so the first one's apply."""
         import torch
 
         first = batch[0]
-        shared = (first.max_tokens, first.temperature, first.top_p, first.logit_bias, first.top_logprobs)
-        if any((r.max_tokens, r.temperature, r.top_p, r.logit_bias, r.top_logprobs) != shared for r in batch):
-            raise ValueError("A batch for the transformers backend must share its sampling parameters.")
         tok = self._tokenizer
         prompts = [tok.apply_chat_template(r.messages, add_generation_prompt=True, tokenize=False) for r in batch]
         enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)

@@ -21,7 +21,7 @@ from .parse import CandidateFilter, split_candidates
 from .plan import add_to_pool, derive_seed, label_quotas, pick_examples, round_labels
 from .prompts import build_messages, uses_attributes
 from .settings import GenerationSettings
-from .suppression import TokenFrequency
+from .suppression import TokenFrequency, spellings
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +173,7 @@ class GenerationRun:
         max_cost = settings.max_cost / settings.num_shards if settings.max_cost else None
         self.spending = Spending(run_price(settings), max_cost)
         self.frequency = TokenFrequency()
+        self.protected: dict[str, set[int]] = {}  # label (or label set) -> its words' token ids, never suppressed
         self.filter = CandidateFilter(min_words=settings.min_words, dropped=self.stats.dropped)
         self.pool: dict[str, list[Example]] = {name: [] for name in task.label_names}  # by label or label set
         self.pool_added = Counter()
@@ -319,10 +320,20 @@ class GenerationRun:
             uses[label] += 1
             examples, configuration, messages = prompts[label]
             seed = derive_seed(s.seed, self.shard, round_index, i)
-            requests.append(Request(messages, s.max_new_tokens, s.temperature, s.top_p, seed, bias))
+            requests.append(Request(messages, s.max_new_tokens, s.temperature, s.top_p, seed,
+                                    self._label_bias(bias, label)))
             shown.append([ex.text for ex in examples])
             configurations.append(configuration)
         return requests, shown, configurations
+
+    def _label_bias(self, bias: dict[int, float], label: str) -> dict[int, float]:
+        """The round's bias without the token ids of the label's own name and keywords."""
+        if not bias:
+            return bias
+        if label not in self.protected:
+            words = [word for name in members(self.task, label) for word in (name, *self.task.label(name).keywords)]
+            self.protected[label] = {token for text in spellings(words) for token in self.backend.content_tokens(text)}
+        return {token: value for token, value in bias.items() if token not in self.protected[label]}
 
     def _complete(self, requests: list[Request]) -> tuple[list[Completion | None], list[str]]:
         """Completions for every request: from the cache where finished before, else from the backend (each

@@ -74,7 +74,9 @@ class GenerationSettings:
     )
     temperature: float = _option(0.7, "sampling temperature; 0 = greedy")
     top_p: float = _option(0.9, "nucleus sampling (top-k and min-p are off)")
-    logit_suppression: float = _option(0.0, "logit-suppression strength: 0 = off, 1 = the paper's recipe")
+    logit_suppression: float = _option(
+        1.0, "logit-suppression strength: 0 = off, 1 = the paper's recipe (measured best with the embedded model)"
+    )
     suppression_top_n: int = _option(100, "how many of the most frequent tokens are suppressed")
     examples_per_prompt: int = _option(3, "in-context examples per prompt, drawn from the growing pool")
     texts_per_request: int = _option(1, "texts asked for in one request")
