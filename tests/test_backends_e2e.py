@@ -45,6 +45,16 @@ def test_a_negative_bias_bans_the_token(backend):
     assert biased.token_ids[0] != banned
 
 
+def test_requests_with_different_biases_in_one_call_each_get_their_own(backend):
+    plain = complete(backend)
+    banned = plain.token_ids[0]
+    requests = [Request(MESSAGES, 12, 0.0, 1.0, 0, logit_bias=bias) for bias in ({}, {banned: -100.0}, {})]
+    completions = dict(backend.generate(requests))
+    assert sorted(completions) == [0, 1, 2]
+    assert completions[1].token_ids[0] != banned and completions[1].text != plain.text
+    assert completions[0].token_ids[0] == completions[2].token_ids[0] == banned  # the unbiased ones, untouched
+
+
 def assert_first_token_logprobs(completion, k):
     """The k likeliest first tokens, likeliest first, with log-probabilities; the greedy answer is the first."""
     tokens, logprobs = zip(*completion.top_logprobs)
