@@ -104,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     tra.add_argument("--text-column", default="text")
     tra.add_argument("--label-column", default="label")
     tra.add_argument("--report-to", default="none", help="Trainer integrations: tensorboard, wandb, ... or all")
+    tra.add_argument("--dataset-repo", help="the Hub repo of the training data (OWNER/NAME): the model card links it")
     att = commands.add_parser("attributes", help="work with a task's attributes (AttrPrompt)")
     att_commands = att.add_subparsers(dest="attributes_command", required=True)
     sug = att_commands.add_parser("suggest", help="draft attributes with the LLM, into a YAML to review")
@@ -146,9 +147,10 @@ def _parser() -> argparse.ArgumentParser:
     fil.add_argument("--backend", default="local", help="llm judge: 'local' or 'transformers'")
     fil.add_argument("--model", help="llm judge: the model (default: the embedded SmolLM2)")
     _add_intervention_flags(fil)
-    pus = commands.add_parser("push", help="push a dataset folder (its splits, card and summaries) to the Hub")
-    pus.add_argument("dataset", help="a folder written by generate, relabel or filter")
-    pus.add_argument("--repo", required=True, help="the dataset repo, OWNER/NAME")
+    pus = commands.add_parser("push", help="push a dataset folder (its splits, card and summaries) or a model folder "
+                              "(from train) to the Hub")
+    pus.add_argument("dataset", help="a folder written by generate, relabel, filter (a dataset) or train (a model)")
+    pus.add_argument("--repo", required=True, help="the dataset or model repo, OWNER/NAME")
     pus.add_argument("--public", action="store_true", help="make a new repo public (default: private)")
     pus.add_argument("--revision", help="the branch to push to (default: main)")
     pus.add_argument("--token-env", default="HF_TOKEN", help="the environment variable holding the token")
@@ -335,7 +337,7 @@ def train_command(args: argparse.Namespace) -> dict[str, float]:
         load_any(args.dataset), args.output, eval_dataset=eval_dataset, model=args.model,
         text_column=args.text_column, label_column=args.label_column, epochs=args.epochs,
         max_steps=args.max_steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        seed=args.seed, quality=quality, report_to=args.report_to,
+        seed=args.seed, quality=quality, report_to=args.report_to, dataset_repo=args.dataset_repo,
     )
     return {"eval": metrics, "data": quality.metrics}
 

@@ -1,15 +1,20 @@
-"""Publishing a generated dataset folder to the Hugging Face Hub: its splits, its card and its run files."""
+"""Publishing to the Hugging Face Hub: a dataset folder (its splits, card and run files) or a model folder from
+`hf-llmgen train` (its files, as `Trainer.push_to_hub` sends them, with its model card)."""
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from dataclasses import dataclass
 
 import datasets
-from huggingface_hub import CommitOperationAdd, DatasetCard, HfApi
+from huggingface_hub import CommitOperationAdd, DatasetCard, HfApi, ModelCard
 from huggingface_hub.errors import HfHubHTTPError
 
 from .folders import CARD, RUN_FILES, SPLITS, saved_split
+
+MODEL_CONFIG = "config.json"  # what makes a folder a model folder
+NOT_PUSHED_WITH_A_MODEL = ("_*", "checkpoint-*", ".partial-*")  # Trainer.push_to_hub's, and our staging folders
 
 
 class PushError(Exception):
@@ -47,23 +52,29 @@ def _check_reachable(api: HfApi) -> None:
 
 def push(folder: str, repo_id: str, *, private: bool = True, revision: str | None = None,
          token_env: str = "HF_TOKEN", license: str | None = None) -> PushResult:
-    """Push every split the folder holds (train, removed) with `DatasetDict.push_to_hub`, then its card (with
-    the Hub's split metadata merged in) and run summaries in one commit. Private unless `private=False`.
+    """Push a dataset folder to a dataset repo: every split it holds (train, removed) with
+    `DatasetDict.push_to_hub`, then its card (with the Hub's split metadata merged in) and run files in one
+    commit. A model folder (one with a config.json, as `hf-llmgen train` writes) goes to a model repo instead,
+    in one commit. Private unless `private=False`.
 
     The token is read from `token_env` now and passed to each call; it is written nowhere. A second push of an
     unchanged folder sends nothing again: files already on the Hub with the same content are skipped.
     """
+    is_model = os.path.exists(os.path.join(folder, MODEL_CONFIG))
     splits = {name: data for name in SPLITS if (data := saved_split(folder, name)) is not None}
-    if "train" not in splits:
-        raise PushError(f"{folder}: holds no train split (train/ or train.parquet); give a folder written by "
-                        "`hf-llmgen generate`, `relabel` or `filter`.")
+    if not is_model and "train" not in splits:
+        raise PushError(f"{folder}: holds no train split (train/ or train.parquet) and no {MODEL_CONFIG}; give a "
+                        "folder written by `hf-llmgen generate`, `relabel`, `filter` or `train`.")
     card_path = os.path.join(folder, CARD)
-    card = DatasetCard.load(card_path) if os.path.exists(card_path) else DatasetCard("")  # a folder not ours
+    card_class = ModelCard if is_model else DatasetCard
+    card = card_class.load(card_path) if os.path.exists(card_path) else card_class("")  # a folder not ours
     if license:
         card.data.license = license
     token = read_token(token_env)
     api = HfApi(token=token)
     _check_reachable(api)
+    if is_model:
+        return _push_model(api, folder, repo_id, card, private, revision)
     try:
         url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
         datasets.DatasetDict(splits).push_to_hub(repo_id, token=token, revision=revision,
@@ -93,3 +104,33 @@ def _push_card(api: HfApi, folder: str, repo_id: str, card: DatasetCard, revisio
     files = api.list_repo_files(repo_id, repo_type="dataset", revision=revision)
     private = api.repo_info(repo_id, repo_type="dataset").private  # an existing repo keeps its visibility
     return PushResult(repo_id=repo_id, url=url, private=bool(private), files=sorted(files))
+
+
+def _model_files(folder: str) -> list[str]:
+    """The folder's files as repo paths, but checkpoints, staging leftovers and the card."""
+    paths = []
+    for root, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.relpath(os.path.join(root, name), folder).replace(os.sep, "/")
+            if path != CARD and not any(fnmatch.fnmatch(path, pattern) for pattern in NOT_PUSHED_WITH_A_MODEL):
+                paths.append(path)
+    return sorted(paths)
+
+
+def _push_model(api: HfApi, folder: str, repo_id: str, card: ModelCard, private: bool,
+                revision: str | None) -> PushResult:
+    """Upload a model folder's files and its card in one commit."""
+    operations = [CommitOperationAdd(CARD, str(card).encode("utf-8"))] + [
+        CommitOperationAdd(path, os.path.join(folder, path)) for path in _model_files(folder)]
+    try:
+        url = api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
+        if revision:
+            api.create_branch(repo_id, branch=revision, repo_type="model", exist_ok=True)
+        api.create_commit(repo_id, operations, commit_message="Upload the classifier and its card",
+                          repo_type="model", revision=revision)
+    except (HfHubHTTPError, OSError) as err:
+        raise PushError(f"the model {repo_id} did not arrive ({err}); run the same push again: large files that "
+                        "arrived are not sent twice.") from None
+    files = api.list_repo_files(repo_id, repo_type="model", revision=revision)
+    private = api.repo_info(repo_id, repo_type="model").private  # an existing repo keeps its visibility
+    return PushResult(repo_id=repo_id, url=str(url), private=bool(private), files=sorted(files))

@@ -62,6 +62,7 @@ def train_classifier(
     seed: int = 0,
     quality: DataQualityCallback | None = None,
     report_to: str | list[str] = "none",
+    dataset_repo: str | None = None,
 ) -> tuple[Any, dict[str, float]]:
     """Train a sequence classifier on `train_dataset`, evaluate it on `eval_dataset`, save both to `output_dir`
     (whole: a failure leaves its earlier content).
@@ -69,6 +70,8 @@ def train_classifier(
     model: a model name or folder (default: the packaged all-MiniLM-L6-v2 body with a new classification head).
     quality: a DataQualityCallback to run (default: one measuring the train set against `eval_dataset`); the
         trainer's train set keeps `text_column` and has its labels in a ClassLabel column named "label".
+    dataset_repo: the Hub repo id of the training data (e.g. where `hf-llmgen push` sent it): the model card
+        links it and names its evaluation after it.
     Returns the Trainer and the evaluation metrics (accuracy, macro F1; empty without `eval_dataset`).
     """
     from transformers import (
@@ -135,7 +138,9 @@ def train_classifier(
         trainer.save_state()
         if metrics:
             trainer.save_metrics("eval", metrics)
-        trainer.create_model_card(model_name=os.path.basename(os.path.normpath(output_dir)))
+        trainer.create_model_card(model_name=os.path.basename(os.path.normpath(output_dir)), tags=["hf_llmgen"],
+                                  finetuned_from=model_name if model else None, tasks="text-classification",
+                                  dataset_tags=dataset_repo, dataset=dataset_repo)
         quality.update_model_card(folder)
     trainer.args.output_dir = output_dir
     return trainer, metrics

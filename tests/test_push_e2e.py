@@ -111,10 +111,35 @@ def test_no_token_and_no_network_fail_before_any_upload(hub, tmp_path, generated
 def test_a_folder_without_a_card_is_pushed_with_the_hub_metadata(hub, tmp_path):
     rows = datasets.load_dataset("json", data_files=os.path.join(os.path.dirname(__file__), "fixtures",
                                                                  "real_texts.jsonl"), split="train")
-    rows.save_to_disk(str(tmp_path / "relabelled" / "train"))  # the layout `relabel` writes
+    rows.save_to_disk(str(tmp_path / "relabelled" / "train"))  # a split saved by other code: no card, no summary
     done = run(hub, tmp_path, "push", str(tmp_path / "relabelled"), "--repo", "tester/plain", "--license", "mit")
     assert done.returncode == 0, done.stderr
     card = hub.files("dataset", "tester/plain")["README.md"].decode()
     metadata = yaml.safe_load(card.split("---")[1])
     assert metadata["license"] == "mit" and metadata["dataset_info"]["splits"][0]["num_examples"] == len(rows)
     assert card.count("---") == 2  # one metadata block, nothing else
+
+
+def test_a_trained_model_is_pushed_with_its_card_linking_the_dataset_and_loads_back(hub, tmp_path, generated):
+    model = tmp_path / "model"
+    subprocess.run([sys.executable, "-m", "hf_llmgen.cli", "train", str(generated), "--eval", str(generated),
+                    "--output", str(model), "--max-steps", "1", "--dataset-repo", "tester/sst2-synth"],
+                   check=True, capture_output=True, cwd=tmp_path)
+    (model / "checkpoint-1").mkdir()
+    (model / "checkpoint-1" / "optimizer.pt").write_bytes(b"not pushed")
+    done = run(hub, tmp_path, "push", str(model), "--repo", "tester/sst2-classifier", "--license", "apache-2.0")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["private"] is True and hub.repos[("model", "tester/sst2-classifier")].private
+    files = hub.files("model", "tester/sst2-classifier")
+    assert {"README.md", "config.json", "model.safetensors", "tokenizer.json", "eval_results.json"} <= set(files)
+    assert not [path for path in files if path.startswith("checkpoint-")]
+    metadata = yaml.safe_load(files["README.md"].decode().split("---")[1])
+    assert metadata["datasets"] == ["tester/sst2-synth"] and metadata["license"] == "apache-2.0"
+    assert metadata["hf_llmgen_data_quality"]["rows"] == 4
+    for content in files.values():
+        assert CANARY.encode() not in content
+
+    load = ("import json, sys; from transformers import pipeline; "
+            f"p = pipeline('text-classification', model='tester/sst2-classifier', token='{CANARY}'); "
+            "json.dump(sorted(p.model.config.id2label.values()), sys.stdout)")
+    assert run_python(hub, tmp_path, load) == ["negative", "positive"]

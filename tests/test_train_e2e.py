@@ -129,11 +129,15 @@ def test_train_and_measure_commands(tmp_path):
     datasets.Dataset.from_list(_rows("banking77")).to_json(str(data))
     env = {**os.environ, "HF_DATASETS_CACHE": str(tmp_path / "cache")}
     train = [sys.executable, "-m", "hf_llmgen.cli", "train", str(data), "--eval", str(data),
-             "--output", str(tmp_path / "model"), "--max-steps", "4", "--batch-size", "8"]
+             "--output", str(tmp_path / "model"), "--max-steps", "4", "--batch-size", "8",
+             "--dataset-repo", "tester/bank-synthetic"]
     printed = subprocess.run(train, check=True, capture_output=True, text=True, env=env).stdout
     eval_accuracy = json.loads(printed.strip().splitlines()[-1])["eval_accuracy"]
     card = ModelCard.load(tmp_path / "model" / "README.md")
     assert card.data[CARD_KEY]["rows"] == 48 and "# model\n" in card.text  # named after the folder, not its staging
+    assert card.data.datasets == ["tester/bank-synthetic"] and "hf_llmgen" in card.data.tags
+    [result] = card.data.eval_results  # the evaluation, named after the linked dataset
+    assert result.dataset_name == "tester/bank-synthetic" and result.metric_value == pytest.approx(eval_accuracy)
     assert not [name for name in os.listdir(tmp_path / "model") if name.startswith(".partial")]
 
     measure_cmd = [sys.executable, "-m", "hf_llmgen.cli", "measure", str(data), "--oracle", str(tmp_path / "model"),
