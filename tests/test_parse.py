@@ -1,4 +1,4 @@
-from hf_llmgen.generation.parse import CandidateFilter, clean, normalise, split_candidates
+from hf_llmgen.generation.parse import CandidateFilter, clean, normalise, sentence_keys, split_candidates
 
 
 def test_numbered_list_is_split_and_numbering_stripped():
@@ -74,3 +74,33 @@ def test_a_looping_text_is_dropped_as_repetitive():
     assert f.dropped == {"repetitive": 1}
     assert f.accept("ok ok ok see you", [])  # short texts may repeat a word
     assert f.accept("Running late, save me a seat at the back, I will be there in ten minutes", [])
+
+
+def test_a_text_ending_in_a_loop_is_dropped_as_repetitive():
+    f = CandidateFilter()
+    loop = ("A brilliant performance in a light-hearted film with a bright, witty story. The film is uplifting, "
+            "heartfelt, funny, light-hearted, funny, funny, funny, funny, funny, funny, funny, funny, funny, funny")
+    assert not f.accept(loop, [])
+    assert f.dropped == {"repetitive": 1}
+    assert f.accept("i feel like the day went by so fast and i did not get to say half of what i wanted to say", [])
+
+
+def test_the_model_talking_about_the_task_is_dropped_as_meta_text():
+    f = CandidateFilter()
+    assert not f.accept("Here's a possible version of your answer using a specific format: a fine film.", [])
+    assert not f.accept("What a great movie! I'd love to hear more about what you meant to add.", [])
+    assert f.dropped == {"meta_text": 2}
+
+
+def test_template_placeholders_are_dropped_unless_the_examples_hold_them():
+    f = CandidateFilter()
+    assert not f.accept("Nothing beats a critic's love for [genre] and a unique writing [style].", [])
+    assert f.dropped == {"placeholder": 1}
+    assert f.accept("We need more space for [NAME] on the boards.", ["Thanks [NAME], that was kind of you."])
+
+
+def test_sentences_of_the_instructions_are_cut_from_a_text():
+    instructions = frozenset(sentence_keys("Write one short movie review.\nReply with the movie review only.", 3))
+    output = "The movie is dull and boring, devoid of any spark. Reply with the movie review only."
+    assert split_candidates(output, 1, instructions) == ["The movie is dull and boring, devoid of any spark."]
+    assert split_candidates(output, 1) == [output]  # without the prompt, nothing to compare with

@@ -30,6 +30,13 @@ _COMMENTARY = re.compile(  # where the model starts talking about the text it wr
 )
 _PART_TAG = re.compile(  # "Sentence 2: " at the start of the text or of one of its sentences
     r"(?:^|(?<=[.!?]))\s*(?:sentence|tweet|review|text)\s*\d{1,2}\s*:\s+", re.IGNORECASE)
+_META = re.compile(  # the model talking about the task, or to the user, instead of writing the text
+    r"\b(?:your (?:answer|response|request|prompt)|here(?:'|\u2019)?s (?:a|an|the|my) "
+    r"(?:possible|revised|sample|new|rewritten|short)\b|i(?:'|\u2019)?d (?:love|be happy) to|hope (?:this|that) helps"
+    r"|feel free to (?:ask|modify|adjust|let)|as requested|the (?:original|given) (?:sentence|text|prompt))",
+    re.IGNORECASE,
+)
+_PLACEHOLDER = re.compile(r"\[[A-Za-z][A-Za-z ]{0,30}\]")  # "[Your Title]", "[genre]": a template, not a text
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _QUOTES = "\"'\u201c\u201d\u2018\u2019`"
 _NON_WORD = re.compile(r"[\W_]+")
@@ -45,8 +52,15 @@ def normalise(text: str) -> str:
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 
-def split_candidates(output: str, expected: int) -> list[str]:
-    """Split one completion into candidate texts: numbered or bulleted items, else lines, else the whole."""
+def sentence_keys(text: str, min_words: int = 1) -> set[str]:
+    """The normalised sentences of `text` (each line split at sentence ends) of at least `min_words` words."""
+    keys = {normalise(sentence) for line in text.splitlines() for sentence in _SENTENCE_END.split(line)}
+    return {key for key in keys if len(key.split()) >= min_words}
+
+
+def split_candidates(output: str, expected: int, instructions: frozenset[str] = frozenset()) -> list[str]:
+    """Split one completion into candidate texts: numbered or bulleted items, else lines, else the whole.
+    A sentence that repeats one of `instructions` (normalised sentences of the prompt) is cut out."""
     lines = [line for line in output.strip().splitlines() if line.strip()]
     while lines and _PREAMBLE.match(lines[0]):
         lines.pop(0)
@@ -57,25 +71,26 @@ def split_candidates(output: str, expected: int) -> list[str]:
                 items.append(_NUMBERING.sub("", line, count=1))
             else:
                 items[-1] += " " + line.strip()
-        return [clean(item) for item in items]
-    return [clean(" ".join(lines))]
+        return [clean(item, instructions) for item in items]
+    return [clean(" ".join(lines), instructions)]
 
 
-def clean(text: str) -> str:
+def clean(text: str, instructions: frozenset[str] = frozenset()) -> str:
     """Strip a leading 'Movie review:'-style tag, 'Sentence 2:'-style part tags, the model's commentary after
-    the text ("In this sentence, I have ...", "Note: ..."), sentences it repeated, surrounding quotes and
-    spacing."""
+    the text ("In this sentence, I have ...", "Note: ..."), sentences it repeated or took from `instructions`
+    ("Reply with the movie review only."), surrounding quotes and spacing."""
     text = _LEAD_LABEL.sub("", text.strip(), count=1).strip()
     text = _COMMENTARY.split(text, maxsplit=1)[0].strip()
     text = _PART_TAG.sub(" ", text).strip()
     if len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
         text = text[1:-1].strip()
-    return re.sub(r"\s+", " ", _without_repeats(text))
+    return re.sub(r"\s+", " ", _without_repeats(text, instructions))
 
 
-def _without_repeats(text: str) -> str:
-    """`text` without the sentences that repeat an earlier one of it (up to case and punctuation)."""
-    kept, seen = [], set()
+def _without_repeats(text: str, instructions: frozenset[str]) -> str:
+    """`text` without the sentences that repeat an earlier one of it or one of `instructions` (up to case and
+    punctuation)."""
+    kept, seen = [], set(instructions)
     for sentence in _SENTENCE_END.split(text):
         key = normalise(sentence)
         if key not in seen:
@@ -86,13 +101,19 @@ def _without_repeats(text: str) -> str:
 
 REPETITIVE_MIN_WORDS = 10
 REPETITIVE_DISTINCT_SHARE = 0.4
+LOOP_WINDOW = 16  # words
+LOOP_DISTINCT_SHARE = 0.5
 
 
 def _repetitive(key: str) -> bool:
-    """Whether a normalised text of 10 words or more is a loop ("ok, ok, ok, ..."): under 40 % of its words
-    distinct. Real texts of that length stay well above it."""
+    """Whether a normalised text is a loop: of 10 words or more with under 40 % of them distinct ("ok, ok, ok,
+    ..."), or ending in one, some 16 words in a row of which under half are distinct ("... funny, funny, funny").
+    Of the 154,674 texts of the seven real train splits in ../shared/data, 19 are flagged (0.012 %)."""
     words = key.split()
-    return len(words) >= REPETITIVE_MIN_WORDS and len(set(words)) < REPETITIVE_DISTINCT_SHARE * len(words)
+    if len(words) >= REPETITIVE_MIN_WORDS and len(set(words)) < REPETITIVE_DISTINCT_SHARE * len(words):
+        return True
+    windows = (words[i : i + LOOP_WINDOW] for i in range(len(words) - LOOP_WINDOW + 1))
+    return any(len(set(window)) < LOOP_DISTINCT_SHARE * LOOP_WINDOW for window in windows)
 
 
 @dataclass
@@ -112,6 +133,10 @@ class CandidateFilter:
             return "too_short"
         if _REFUSAL.search(text):
             return "refusal"
+        if _META.search(text):
+            return "meta_text"
+        if any(not any(placeholder in p for p in prompt_texts) for placeholder in _PLACEHOLDER.findall(text)):
+            return "placeholder"  # unless the examples hold it too ("[NAME]" in anonymised data)
         key = normalise(text)
         if _repetitive(key):
             return "repetitive"

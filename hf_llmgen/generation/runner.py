@@ -17,7 +17,7 @@ from .cache import RequestCache, request_key
 from .cost import Spending, run_price
 from .label_check import LabelChecker, Verdict
 from .label_sets import members, set_quotas
-from .parse import CandidateFilter, split_candidates
+from .parse import CandidateFilter, sentence_keys, split_candidates
 from .plan import add_to_pool, derive_seed, label_quotas, pick_examples, round_labels
 from .prompts import build_messages, uses_attributes
 from .settings import GenerationSettings
@@ -257,7 +257,8 @@ class GenerationRun:
             if completion is None:  # failed for good: its label still needs the row, a later round asks again
                 continue
             self.frequency.update(completion.token_ids)
-            for index, text in enumerate(split_candidates(completion.text, s.texts_per_request)):
+            for index, text in enumerate(split_candidates(completion.text, s.texts_per_request,
+                                                          self._instructions(requests[i], shown[i]))):
                 self.stats.candidates += 1
                 if self.filter.accept(text, shown[i]):
                     candidates.append((i, index, text))
@@ -276,6 +277,12 @@ class GenerationRun:
             self.stats.rows += 1
             self.stats.relabelled += label != prompted
             yield label, row, verdict is None or verdict.passed
+
+    @staticmethod
+    def _instructions(request: Request, shown: list[str]) -> frozenset[str]:
+        """The prompt's own sentences of 3 words or more, not its examples': a text must not repeat them."""
+        prompt = sentence_keys("\n".join(message["content"] for message in request.messages), min_words=3)
+        return frozenset(prompt.difference(*(sentence_keys(example) for example in shown)))
 
     def _verdicts(self, texts: list[str], keys: list[str]) -> list[Verdict | None]:
         """The label check's verdict on each text (None without a check), counted per prompted label."""
