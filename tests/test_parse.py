@@ -83,13 +83,18 @@ def test_a_text_ending_in_a_loop_is_dropped_as_repetitive():
     assert not f.accept(loop, [])
     assert f.dropped == {"repetitive": 1}
     assert f.accept("i feel like the day went by so fast and i did not get to say half of what i wanted to say", [])
+    phrases = ("A dull retelling of a classic trope they despise, a disappointing retelling of a classic trope they "
+               "despise, a misguided retelling of a classic trope they despise")
+    assert not f.accept(phrases, [])
+    assert f.dropped == {"repetitive": 2}
 
 
 def test_the_model_talking_about_the_task_is_dropped_as_meta_text():
     f = CandidateFilter()
     assert not f.accept("Here's a possible version of your answer using a specific format: a fine film.", [])
     assert not f.accept("What a great movie! I'd love to hear more about what you meant to add.", [])
-    assert f.dropped == {"meta_text": 2}
+    assert not f.accept("The movie: awful. I made a few changes while writing my responses.", [])
+    assert f.dropped == {"meta_text": 3}
 
 
 def test_template_placeholders_are_dropped_unless_the_examples_hold_them():
@@ -104,3 +109,9 @@ def test_sentences_of_the_instructions_are_cut_from_a_text():
     output = "The movie is dull and boring, devoid of any spark. Reply with the movie review only."
     assert split_candidates(output, 1, instructions) == ["The movie is dull and boring, devoid of any spark."]
     assert split_candidates(output, 1) == [output]  # without the prompt, nothing to compare with
+
+
+def test_a_first_line_ending_in_a_colon_introduces_the_text_and_is_not_part_of_it():
+    assert split_candidates("Here are some tips to help you get started:\n- Keep it short\n- Be kind", 1) == [
+        "Keep it short", "Be kind"]
+    assert split_candidates("Reminder: the bill is due today", 1) == ["the bill is due today"]  # one line: a tag
