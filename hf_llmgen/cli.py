@@ -22,7 +22,7 @@ from .builder import generation_summary, open_request_cache, removed_rows
 from .cards import run_record, write_card
 from .filesystem import ENVIRONMENT_FAULT, FileSystemFault, check_writable, fault_of
 from .folders import (FIGURE_FILE, FILTER_SUMMARY, GENERATION_SUMMARY, MEASURE_FILE, OUTPUT_ENTRIES, RELABEL_SUMMARY,
-                      carry_history, saved_split)
+                      carry_history, saved_split, with_earlier_removed)
 from .generation.estimate import estimate_run
 from .generation.runner import LabelNotWritable, more_rows_advice, pass_rate_warnings
 from .generation.settings import GenerationSettings
@@ -452,7 +452,7 @@ def filter_command(args: argparse.Namespace) -> dict[str, Any]:
     summary.update(rows=len(dataset), kept=len(parts["kept"]), removed=len(parts["removed"]))
     with staged(args.output, "--output", OUTPUT_ENTRIES) as folder:
         parts["kept"].save_to_disk(os.path.join(folder, "train"))
-        parts["removed"].save_to_disk(os.path.join(folder, "removed"))
+        with_earlier_removed(parts["removed"], args.dataset).save_to_disk(os.path.join(folder, "removed"))
         write_json(os.path.join(folder, FILTER_SUMMARY), summary)
         carry_history(args.dataset, folder)
         write_card(folder)

@@ -44,3 +44,16 @@ def carry_history(source: str, folder: str) -> None:
             shutil.copytree(origin, target)
         else:
             shutil.copyfile(origin, target)
+
+
+def with_earlier_removed(removed: datasets.Dataset, source: str) -> datasets.Dataset:
+    """`removed` after the rows an earlier step removed (the `removed` split of `source`, when it is a folder
+    holding one), in one split with `removed`'s columns: a column the earlier rows lack is empty for them."""
+    earlier = saved_split(source, "removed") if os.path.isdir(source) else None
+    if earlier is None:
+        return removed
+    for name, feature in removed.features.items():
+        if name not in earlier.column_names:
+            earlier = earlier.add_column(name, [None] * len(earlier), feature=feature)
+    earlier = earlier.select_columns(removed.column_names).cast(removed.features)
+    return datasets.concatenate_datasets([earlier, removed])
