@@ -155,6 +155,8 @@ def _parser() -> argparse.ArgumentParser:
     pus.add_argument("--revision", help="the branch to push to (default: main)")
     pus.add_argument("--token-env", default="HF_TOKEN", help="the environment variable holding the token")
     pus.add_argument("--license", help="the licence of the data, as a Hub licence id (e.g. apache-2.0)")
+    pus.add_argument("--source-dataset", dest="source_datasets", action="append",
+                     help="a Hub dataset id of real data the rows drew on (seed examples, labels); repeatable")
     return parser
 
 
@@ -529,7 +531,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "push":
         result = push(args.dataset, args.repo, private=not args.public, revision=args.revision,
-                      token_env=args.token_env, license=args.license)
+                      token_env=args.token_env, license=args.license, source_datasets=args.source_datasets)
         print(json.dumps({"repo": result.repo_id, "url": result.url, "private": result.private,
                           "files": result.files}))
         return 0

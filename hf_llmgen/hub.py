@@ -51,11 +51,13 @@ def _check_reachable(api: HfApi) -> None:
 
 
 def push(folder: str, repo_id: str, *, private: bool = True, revision: str | None = None,
-         token_env: str = "HF_TOKEN", license: str | None = None) -> PushResult:
+         token_env: str = "HF_TOKEN", license: str | None = None,
+         source_datasets: list[str] | None = None) -> PushResult:
     """Push a dataset folder to a dataset repo: every split it holds (train, removed) with
     `DatasetDict.push_to_hub`, then its card (with the Hub's split metadata merged in) and run files in one
     commit. A model folder (one with a config.json, as `hf-llmgen train` writes) goes to a model repo instead,
-    in one commit. Private unless `private=False`.
+    in one commit. Private unless `private=False`. `license` and `source_datasets` (the Hub ids of real data
+    the rows drew on: seed examples, human labels taken from a real set) go into the card's metadata.
 
     The token is read from `token_env` now and passed to each call; it is written nowhere. A second push of an
     unchanged folder sends nothing again: files already on the Hub with the same content are skipped.
@@ -70,6 +72,8 @@ def push(folder: str, repo_id: str, *, private: bool = True, revision: str | Non
     card = card_class.load(card_path) if os.path.exists(card_path) else card_class("")  # a folder not ours
     if license:
         card.data.license = license
+    if source_datasets:
+        card.data.source_datasets = source_datasets
     token = read_token(token_env)
     api = HfApi(token=token)
     _check_reachable(api)

@@ -53,7 +53,8 @@ def generated(tmp_path_factory):
 
 
 def test_push_sends_rows_card_and_summary_privately_without_the_token(hub, tmp_path, generated):
-    done = run(hub, tmp_path, "push", str(generated), "--repo", "tester/sst2-synth", "--license", "apache-2.0")
+    done = run(hub, tmp_path, "push", str(generated), "--repo", "tester/sst2-synth", "--license", "apache-2.0",
+               "--source-dataset", "stanfordnlp/sst2")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["private"] is True and hub.repos[("dataset", "tester/sst2-synth")].private
     files = hub.files("dataset", "tester/sst2-synth")
@@ -63,6 +64,7 @@ def test_push_sends_rows_card_and_summary_privately_without_the_token(hub, tmp_p
     metadata = yaml.safe_load(card.split("---")[1])
     DatasetCardData(**metadata)  # the Hub's card fields parse
     assert metadata["license"] == "apache-2.0" and "text-classification" in metadata["task_categories"]
+    assert metadata["source_datasets"] == ["stanfordnlp/sst2"]
     assert metadata["configs"][0]["data_files"][0]["split"] == "train"
     assert "## What happened" in card  # the generated card, not the one datasets writes
     for content in files.values():
@@ -77,7 +79,8 @@ def test_push_sends_rows_card_and_summary_privately_without_the_token(hub, tmp_p
     assert back == local.to_dict()  # column for column
 
     commits, uploads = len(hub.commits), len(hub.lfs_uploads)
-    again = run(hub, tmp_path, "push", str(generated), "--repo", "tester/sst2-synth", "--license", "apache-2.0")
+    again = run(hub, tmp_path, "push", str(generated), "--repo", "tester/sst2-synth", "--license", "apache-2.0",
+                "--source-dataset", "stanfordnlp/sst2")
     assert again.returncode == 0, again.stderr
     assert len(hub.lfs_uploads) == uploads and len(hub.commits) == commits  # nothing sent twice
 
