@@ -92,12 +92,12 @@ def push(folder: str, repo_id: str, *, private: bool = True, revision: str | Non
 def _push_card(api: HfApi, folder: str, repo_id: str, card: DatasetCard, revision: str | None,
                url: str) -> PushResult:
     """Commit the card, with the split metadata `push_to_hub` wrote on the Hub, and the run files."""
-    pushed = DatasetCard.load(api.hf_hub_download(repo_id, "README.md", repo_type="dataset", revision=revision))
+    pushed = DatasetCard.load(api.hf_hub_download(repo_id, CARD, repo_type="dataset", revision=revision))
     for key in ("dataset_info", "configs"):
         if key in pushed.data.to_dict():
             card.data[key] = pushed.data[key]
     names = [name for name in RUN_FILES if os.path.exists(os.path.join(folder, name))]
-    operations = [CommitOperationAdd("README.md", str(card).encode("utf-8"))] + [
+    operations = [CommitOperationAdd(CARD, str(card).encode("utf-8"))] + [
         CommitOperationAdd(name, os.path.join(folder, name)) for name in names]
     try:
         api.create_commit(repo_id, operations, commit_message="Upload the dataset card and run summaries",
@@ -105,8 +105,13 @@ def _push_card(api: HfApi, folder: str, repo_id: str, card: DatasetCard, revisio
     except (HfHubHTTPError, OSError) as err:
         raise PushError(f"the rows of {repo_id} arrived but its card and {names} did not ({err}); run the same "
                         "push again: the rows are not sent twice.") from None
-    files = api.list_repo_files(repo_id, repo_type="dataset", revision=revision)
-    private = api.repo_info(repo_id, repo_type="dataset").private  # an existing repo keeps its visibility
+    return _pushed(api, repo_id, "dataset", revision, url)
+
+
+def _pushed(api: HfApi, repo_id: str, repo_type: str, revision: str | None, url: str) -> PushResult:
+    """What the repo holds after a push, and its real visibility (an existing repo keeps its own)."""
+    files = api.list_repo_files(repo_id, repo_type=repo_type, revision=revision)
+    private = api.repo_info(repo_id, repo_type=repo_type).private
     return PushResult(repo_id=repo_id, url=url, private=bool(private), files=sorted(files))
 
 
@@ -135,6 +140,4 @@ def _push_model(api: HfApi, folder: str, repo_id: str, card: ModelCard, private:
     except (HfHubHTTPError, OSError) as err:
         raise PushError(f"the model {repo_id} did not arrive ({err}); run the same push again: large files that "
                         "arrived are not sent twice.") from None
-    files = api.list_repo_files(repo_id, repo_type="model", revision=revision)
-    private = api.repo_info(repo_id, repo_type="model").private  # an existing repo keeps its visibility
-    return PushResult(repo_id=repo_id, url=str(url), private=bool(private), files=sorted(files))
+    return _pushed(api, repo_id, "model", revision, str(url))
