@@ -24,7 +24,7 @@ from .generation.runner import GenerationRun, GenerationStats
 from .generation.settings import GenerationSettings
 from .interventions.labelling import read_human_labels
 from .interventions.relabel import check_human_labels
-from .task import load_task, preset_names
+from .task import load_task, preset_names, read_targets
 
 REQUEST_CACHE_FILE = os.path.join("hf_llmgen_requests", "requests.sqlite")
 EMBEDDING_CACHE_FILE = os.path.join("hf_llmgen_embeddings", "embeddings.sqlite")
@@ -49,6 +49,10 @@ class LLMGen(datasets.GeneratorBasedBuilder):
             raise ValueError(f"task: give either a preset name ({config_name!r}) or task=..., not both.")
         if task is not None or config_name is not None:
             config_kwargs["task"] = load_task(task if task is not None else config_name).to_dict()
+        if config_kwargs.get("targets") is not None and config_kwargs.get("task") is not None:
+            spec = load_task(config_kwargs["task"])
+            targets = read_targets(config_kwargs.pop("targets"), spec.label_names)
+            config_kwargs["task"] = dataclasses.replace(spec, targets=targets).to_dict()
         if config_kwargs.get("prices") is not None:
             config_kwargs["prices"] = read_prices(config_kwargs["prices"])
         if isinstance(config_kwargs.get("human_labels"), str):
@@ -57,6 +61,7 @@ class LLMGen(datasets.GeneratorBasedBuilder):
         config.validate()
         spec = load_task(config.task)
         check_label_options(config, spec)
+        check_targets(config, spec)
         if config.prompt == "attributes" and not spec.attributes:
             raise ValueError(
                 "prompt: 'attributes' needs attributes in the task spec; add them (or draft them with "
@@ -93,6 +98,8 @@ class LLMGen(datasets.GeneratorBasedBuilder):
         )
         if self.config.label_check != "none":
             features.update({"label_check": datasets.Value("string"), "label_check_score": datasets.Value("float64")})
+        if self.config.prompt == "targeted":
+            features.update({name: datasets.Value("string") for name in ("hypothesis", "target_label", "mistaken_for")})
         if uses_attributes(self.config.prompt, task):
             features.update({attribute_column(a.name): datasets.Value("string") for a in task.attributes})
         return datasets.DatasetInfo(description=task.description, features=features)
@@ -141,6 +148,18 @@ def check_label_options(settings: GenerationSettings, task) -> None:
     if settings.label_policy == "relabel" and task.multi_label:
         raise ValueError("label_policy: 'relabel' gives a row the checker's one label, so it works for single-label "
                          "tasks only; use 'keep' or 'drop' for a multi-label task.")
+
+
+def check_targets(settings: GenerationSettings, task) -> None:
+    """`prompt='targeted'` has targets to write for, on a single-label task; targets come with that prompt."""
+    if settings.prompt == "targeted" and not task.targets:
+        raise ValueError("prompt: 'targeted' writes texts for a classifier's blind spots; give them with targets=... "
+                         "(a hypotheses file from `hf-llmgen target`, or a list of {label, hypothesis}).")
+    if settings.prompt == "targeted" and task.multi_label:
+        raise ValueError("prompt: 'targeted' works for single-label tasks only; this task is multi-label.")
+    if task.targets and settings.prompt != "targeted":
+        raise ValueError(f"targets: they are read by prompt='targeted' only, and the prompt is {settings.prompt!r}; "
+                         "set prompt='targeted', or leave the targets out.")
 
 
 def open_request_cache(builder: datasets.DatasetBuilder) -> RequestCache:

@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import fields
 from importlib import resources
 from typing import Any
 
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from .folders import (FIGURE_FILE, FILTER_SUMMARY, GENERATION_SUMMARY, MEASURE_FILE, RELABEL_SUMMARY, saved_split)
+from .folders import (FIGURE_FILE, FILTER_SUMMARY, GENERATION_SUMMARY, MEASURE_FILE, RELABEL_SUMMARY, TARGETED_REPORT,
+                      saved_split)
 from .generation.prompts import uses_attributes
 from .generation.settings import GenerationSettings
 from .metrics.report import rows_per_label
@@ -91,6 +93,15 @@ def _label_rows(counts: dict[str, int], task: TaskSpec | None, summary: dict | N
              "pass_rate": checks[name]["pass_rate"] if name in checks else None} for name, count in counts.items()]
 
 
+def _target_rows(task: TaskSpec | None, train: Any) -> list[dict[str, Any]]:
+    """Per target of a `targeted` run: its label, what it was mistaken for, the hypothesis, who wrote it, its rows."""
+    if not task or not task.targets or "hypothesis" not in train.column_names:
+        return []
+    rows = Counter(zip(train["target_label"], train["hypothesis"]))
+    return [{"label": t.label, "mistaken_for": t.mistaken_for, "hypothesis": t.hypothesis, "source": t.source,
+             "rows": rows[t.label, t.hypothesis]} for t in task.targets]
+
+
 def _quality_rows(quality: dict[str, Any] | None) -> list[tuple[str, Any]]:
     """The measured figures a reader compares datasets by: every number at the top level of measure's result."""
     if not quality:
@@ -129,6 +140,8 @@ def folder_card(folder: str) -> DatasetCard:
         task_description=task.description if task else "",
         label_rows=_label_rows(counts, task, summary),
         attributes=_attribute_rows(task) if task and uses_attributes(settings["prompt"], task) else [],
+        targets=_target_rows(task, train),
+        targeted=_read_json(folder, TARGETED_REPORT),
         settings=sorted(settings.items()),
         summary=summary,
         relabel=_read_json(folder, RELABEL_SUMMARY),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
 import os
@@ -18,13 +19,13 @@ import yaml
 from datasets.exceptions import DatasetGenerationError
 
 from .backends import BACKENDS, BackendUnavailable, make_backend
-from .builder import generation_summary, open_request_cache, removed_rows
-from .cards import run_record, write_card
+from .builder import open_request_cache
+from .cards import write_card
 from .filesystem import ENVIRONMENT_FAULT, FileSystemFault, check_writable, fault_of
-from .folders import (FIGURE_FILE, FILTER_SUMMARY, GENERATION_SUMMARY, MEASURE_FILE, OUTPUT_ENTRIES, RELABEL_SUMMARY,
+from .folders import (FIGURE_FILE, FILTER_SUMMARY, MEASURE_FILE, OUTPUT_ENTRIES, RELABEL_SUMMARY,
                       carry_history, saved_split, with_earlier_removed)
 from .generation.estimate import estimate_run
-from .generation.runner import LabelNotWritable, more_rows_advice, pass_rate_warnings
+from .generation.runner import LabelNotWritable
 from .generation.settings import GenerationSettings
 from .generation.suggest import AttributeSuggester, NothingSuggested
 from .hub import PushError, push
@@ -33,13 +34,14 @@ from .metrics.figure import plot_quality
 from .metrics.pairwise import METRICS
 from .interventions import LLMJudge, LLMRelabeler, LLMScopeFilter, OracleRelabeler, ProxyRelabeler, ScopeFilter
 from .interventions.annotate import Annotation, make_server, serve_until_stopped
+from .output import prepare, write_generation
 from .interventions.labelling import (
     LABELS_FILE, LabelsFile, check_mark, checked_marks, export_sample, human_labels, labels_path, read_import,
     sample_rows, scope_marks,
 )
 from .interventions.relabel import check_human_labels
 from .interventions.selection import STRATEGIES
-from .metrics.report import class_names, label_names, require_column, rows_per_label
+from .metrics.report import class_names, label_names, require_column
 from .registration import BUILDER_NAME
 from .staging import staged, write_json
 from .task import TaskSpecError, load_task, preset_names
@@ -52,10 +54,11 @@ def _flag_type(name: str) -> type:
     return args[0] if args[0] in (int, float) else str
 
 
-def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per generation setting, named like the field: num_examples -> --num-examples."""
+def _add_settings_flags(parser: argparse.ArgumentParser, exclude: Sequence[str] = ("task",)) -> None:
+    """One flag per generation setting but those in `exclude`, named like the field: num_examples ->
+    --num-examples."""
     for f in fields(GenerationSettings):
-        if f.name != "task":
+        if f.name not in exclude:
             flag = "--" + f.name.replace("_", "-")
             help_text = f"{f.metadata['help']} (default: {f.default})"
             parser.add_argument(flag, dest=f.name, type=_flag_type(f.name), default=None, help=help_text)
@@ -105,6 +108,34 @@ def _parser() -> argparse.ArgumentParser:
     tra.add_argument("--label-column", default="label")
     tra.add_argument("--report-to", default="none", help="Trainer integrations: tensorboard, wandb, ... or all")
     tra.add_argument("--dataset-repo", help="the Hub repo of the training data (OWNER/NAME): the model card links it")
+    tgt = commands.add_parser("target", help="find a classifier's confident errors, write hypotheses, generate "
+                              "texts for them, retrain; for some rounds")
+    tgt.add_argument("classifier", metavar="CLASSIFIER", help="the trained classifier to start from (folder or name; "
+                     "--model names the generator)")
+    tgt.add_argument("--train", required=True, help="its training data (same kinds of path as measure)")
+    tgt.add_argument("--eval", dest="eval_data", required=True, help="labelled data to find its blind spots on")
+    tgt.add_argument("--test", help="held-out labelled data each round is scored on (default: --eval)")
+    tgt.add_argument("--output", required=True, help="folder for round_0, round_1, ...: reports, hypotheses, added "
+                     "rows, models")
+    tgt.add_argument("--rounds", type=int, default=1)
+    tgt.add_argument("--per-hypothesis", type=int, default=8, help="rows to generate for each hypothesis")
+    tgt.add_argument("--max-hypotheses", type=int, default=10, help="blind spots described per round, largest first")
+    tgt.add_argument("--hypotheses", help="a hypotheses file written by hand, used in every round instead of the LLM's")
+    tgt.add_argument("--threshold", type=float, help="confidence of an error that counts (default: the median "
+                     "confidence of MODEL's correct predictions on --eval)")
+    tgt.add_argument("--task", help="preset or task YAML describing the labels (default: the label names)")
+    tgt.add_argument("--base-model", help="what each round fine-tunes (default: packaged all-MiniLM-L6-v2 + a head)")
+    tgt.add_argument("--epochs", type=float, default=3.0)
+    tgt.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (overrides --epochs)")
+    tgt.add_argument("--train-batch-size", type=int, default=16, help="training batch size (--batch-size is "
+                     "generation's requests per round)")
+    tgt.add_argument("--learning-rate", type=float, default=5e-5)
+    tgt.add_argument("--text-column", default="text")
+    tgt.add_argument("--label-column", default="label")
+    tgt.add_argument("--cache-dir", default=None, help="datasets cache folder (the request cache lives there too)")
+    tgt.add_argument("--seed", type=int, default=0, help="training seed; round N generates with seed + N")
+    _add_settings_flags(tgt, exclude=TARGET_FIXED)
+
     att = commands.add_parser("attributes", help="work with a task's attributes (AttrPrompt)")
     att_commands = att.add_subparsers(dest="attributes_command", required=True)
     sug = att_commands.add_parser("suggest", help="draft attributes with the LLM, into a YAML to review")
@@ -195,41 +226,17 @@ def generate_command(args: argparse.Namespace) -> dict[str, Any]:
     check_writable(args.output, "--output", needed_bytes=builder.config.num_examples * OUTPUT_BYTES_PER_ROW)
     reused = os.path.exists(os.path.join(builder.cache_dir, "dataset_info.json"))
     try:
-        builder.download_and_prepare()
+        prepare(builder)
     except DatasetGenerationError as err:
         if isinstance(err.__cause__, OSError):  # only the cache is written while generating
             raise fault_of(err.__cause__, {}, fallback=cache_location) from None
-        if isinstance(err.__cause__, (BackendUnavailable, LabelNotWritable, ValueError)):  # say why it stopped,
-            raise err.__cause__ from None  # not that datasets did
         raise
     except OSError as err:  # datasets' own disk-space check, its lock files
         raise fault_of(err, {}, fallback=cache_location) from None
     except KeyboardInterrupt:
         raise Interrupted(_resume_line(builder, args)) from None
-    summary = generation_summary(builder).to_dict()
-    if summary["rows"] == 0:  # datasets cannot load a split of no rows: say why there are none
-        raise ValueError(f"generate: the run kept no rows after {summary['requests']} requests (dropped: "
-                         f"{summary['dropped']}, failed: {summary['failed']}); "
-                         f"{more_rows_advice(summary['max_cost_reached'])}.")
-    dataset = builder.as_dataset(split="train")
-
-    removed = removed_rows(builder)
-    summary["rows_per_label"] = rows_per_label(dataset)
-    summary["label_check_warnings"] = pass_rate_warnings(summary["label_check"], builder.config.label_check)
-    summary["removed_rows"] = len(removed) if removed is not None else 0
-    summary["served_from_datasets_cache"] = reused
-    summary["estimate"] = estimate
-    summary["run"] = run_record(task, builder.config, task_argument, make_backend(builder.config).model_id)
-
-    with staged(args.output, "--output", OUTPUT_ENTRIES) as folder:  # no earlier split or summary stays
-        for split, data in (("train", dataset), ("removed", removed)):
-            if data is not None and args.format == "parquet":
-                data.to_parquet(os.path.join(folder, f"{split}.parquet"))
-            elif data is not None:
-                data.save_to_disk(os.path.join(folder, split))
-        write_json(os.path.join(folder, GENERATION_SUMMARY), summary)
-        write_card(folder)
-    return summary
+    return write_generation(builder, args.output, fmt=args.format, task_argument=task_argument,
+                            extra={"served_from_datasets_cache": reused, "estimate": estimate})
 
 
 CACHE_BYTES_PER_ROW = 8192  # a row's requests in the request cache and its Arrow row, with room to spare
@@ -342,6 +349,27 @@ def train_command(args: argparse.Namespace) -> dict[str, float]:
         seed=args.seed, quality=quality, report_to=args.report_to, dataset_repo=args.dataset_repo,
     )
     return {"eval": metrics, "data": quality.metrics}
+
+
+TARGET_FIXED = ("task", "num_examples", "prompt", "targets", "seed")  # generation settings `target` chooses itself
+
+
+def target_command(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Run the targeted-data loop and return every round's report."""
+    from .targeted.loop import TargetedLoop  # imports torch: only for this command
+
+    generation = {f.name: getattr(args, f.name) for f in fields(GenerationSettings)
+                  if f.name not in TARGET_FIXED and getattr(args, f.name) is not None}
+    training = {"epochs": args.epochs, "max_steps": args.max_steps, "batch_size": args.train_batch_size,
+                "learning_rate": args.learning_rate}
+    loop = TargetedLoop(
+        args.classifier, load_any(args.train), load_any(args.eval_data), args.output,
+        test=load_any(args.test) if args.test else None, base_model=args.base_model, task=args.task,
+        hypotheses=args.hypotheses, per_hypothesis=args.per_hypothesis, max_hypotheses=args.max_hypotheses,
+        threshold=args.threshold, generation=generation, cache_dir=args.cache_dir, text_column=args.text_column,
+        label_column=args.label_column, training=training, seed=args.seed,
+    )
+    return loop.run(args.rounds)
 
 
 def suggest_command(args: argparse.Namespace) -> list[str]:
@@ -520,7 +548,14 @@ def _run(args: argparse.Namespace) -> int:
         measure_command(args)
         return 0
     if args.command == "train":
-        print(json.dumps(train_command(args)["eval"]))
+        with contextlib.redirect_stdout(sys.stderr):  # Trainer prints its logs: stdout keeps the result alone
+            metrics = train_command(args)["eval"]
+        print(json.dumps(metrics))
+        return 0
+    if args.command == "target":
+        with contextlib.redirect_stdout(sys.stderr):
+            reports = target_command(args)
+        print("\n".join(json.dumps(report) for report in reports))
         return 0
     if args.command == "attributes":
         notes = suggest_command(args)

@@ -14,9 +14,10 @@ RELABEL_SUMMARY = "relabel_summary.json"
 FILTER_SUMMARY = "filter_summary.json"
 MEASURE_FILE = "measure.json"
 FIGURE_FILE = "measure.png"
+TARGETED_REPORT = "targeted_report.json"  # `hf-llmgen target`: the round these rows were added in, before and after
 CARD = "README.md"
 HISTORY_FILES = (GENERATION_SUMMARY, RELABEL_SUMMARY, FILTER_SUMMARY)  # what a later step's folder carries on
-RUN_FILES = (*HISTORY_FILES, MEASURE_FILE, FIGURE_FILE)  # what a push sends beside the splits and the card
+RUN_FILES = (*HISTORY_FILES, MEASURE_FILE, FIGURE_FILE, TARGETED_REPORT)  # what a push sends beside the splits and the card
 OUTPUT_ENTRIES = (*(f"{split}{suffix}" for split in SPLITS for suffix in ("", ".parquet")), *RUN_FILES, CARD)
 
 

@@ -6,16 +6,20 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import yaml
 
-_TASK_FIELDS = {"name", "description", "text_type", "domain", "labels", "examples", "attributes", "multi_label"}
+_TASK_FIELDS = {"name", "description", "text_type", "domain", "labels", "examples", "attributes", "multi_label",
+                "targets"}
 _MULTI_LABEL_FIELDS = {"max_labels", "shares", "exclusive"}
 LABEL_SET_SEPARATOR = " + "  # joins the labels of a set in its key: "anger + fear"
 _LABEL_FIELDS = {"name", "description", "similar", "keywords", "share"}
 _EXAMPLE_FIELDS = {"text", "label"}
 _ATTRIBUTE_FIELDS = {"name", "values", "weights", "per_class"}
+_TARGET_FIELDS = {"label", "hypothesis", "mistaken_for", "source", "texts"}
+TARGET_SOURCES = ("human", "llm")
+TARGET_REVIEW_FIELDS = ("errors", "mean_confidence")  # a hypotheses file's notes for its reviewer, not read back
 
 
 class TaskSpecError(ValueError):
@@ -53,6 +57,19 @@ class Attribute:
 
 
 @dataclass(frozen=True)
+class Target:
+    """A blind spot to write texts for (`prompt="targeted"`): texts of `label` that fit `hypothesis`, which a
+    classifier took for `mistaken_for`; `source` says who wrote the hypothesis ('human' or 'llm'); `texts` are
+    texts of the blind spot the prompt shows as examples (e.g. the classifier's errors, all of `label`)."""
+
+    label: str
+    hypothesis: str
+    mistaken_for: str = ""
+    source: str = "human"
+    texts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class MultiLabel:
     """A multi-label task: a text has 1 to `max_labels` labels; `shares` are the shares of texts with 1, 2, ...
     labels; `exclusive` labels (e.g. neutral) are only ever a text's one label."""
@@ -74,6 +91,7 @@ class TaskSpec:
     examples: tuple[Example, ...] = ()
     attributes: tuple[Attribute, ...] = ()
     multi_label: MultiLabel | None = None
+    targets: tuple[Target, ...] = ()
 
     @property
     def label_names(self) -> list[str]:
@@ -151,6 +169,7 @@ def parse_task(data: Mapping[str, Any], default_name: str = "custom") -> TaskSpe
         examples=examples,
         attributes=tuple(_parse_attribute(i, a, labels) for i, a in enumerate(raw_attributes)),
         multi_label=_parse_multi_label(data.get("multi_label"), labels),
+        targets=parse_targets(data.get("targets") or [], [label.name for label in labels]),
     )
     _check_attributes(spec)
     return spec
@@ -221,6 +240,51 @@ def _parse_per_class(raw: Any, labels: tuple[Label, ...], where: str) -> dict[st
             f"missing {missing}, unknown {unknown}."
         )
     return {name: _str_list(raw[name], f"{where}.{name}", "values") for name in names}
+
+
+def parse_targets(raw: Any, names: list[str], where: str = "task.targets") -> tuple[Target, ...]:
+    """Validate a list of {label, hypothesis, mistaken_for?, source?, texts?} mappings."""
+    if not isinstance(raw, list):
+        raise TaskSpecError(f"{where}: give a list of {{label, hypothesis}} mappings.")
+    targets = []
+    for i, item in enumerate(raw):
+        here = f"{where}[{i}]"
+        item = _fields(item, _TARGET_FIELDS, here)
+        hypothesis = _required_str(item, "hypothesis", here, "must say in words what the texts have in common")
+        for key in ("label", "mistaken_for"):
+            value = item.get(key, "" if key == "mistaken_for" else None)
+            if not (key == "mistaken_for" and value == "") and value not in names:
+                raise TaskSpecError(f"{here}.{key}: {value!r} is not one of the task's labels {names}.")
+        source = item.get("source", "human")
+        if source not in TARGET_SOURCES:
+            raise TaskSpecError(f"{here}.source: {source!r}; use one of {TARGET_SOURCES} (who wrote the hypothesis).")
+        texts = _str_list(item.get("texts") or [], f"{here}.texts", "texts of the blind spot")
+        targets.append(Target(item["label"], hypothesis, item.get("mistaken_for", ""), source, texts))
+    return tuple(targets)
+
+
+def read_targets(source: str | Sequence[Mapping[str, Any]], names: Sequence[str]) -> tuple[Target, ...]:
+    """The targets of a hypotheses file (as `hf-llmgen target` writes it: a mapping with a `hypotheses` list), or of
+    a list of target mappings, checked against the label `names`."""
+    where = "targets"
+    entries: Any = source
+    if isinstance(source, str):
+        where = f"targets ({source})"
+        try:
+            with open(source, encoding="utf-8") as f:
+                data = yaml.safe_load(f)
+        except (OSError, yaml.YAMLError) as err:
+            raise TaskSpecError(f"targets: cannot read the hypotheses file {source!r}: {err}") from err
+        if not isinstance(data, Mapping) or "hypotheses" not in data:
+            raise TaskSpecError(f"{where}: expected a mapping with a `hypotheses` list, as `hf-llmgen target` writes.")
+        entries = data["hypotheses"]
+    if isinstance(entries, list):
+        entries = [{k: v for k, v in e.items() if k not in TARGET_REVIEW_FIELDS} if isinstance(e, Mapping) else e
+                   for e in entries]
+    targets = parse_targets(entries, list(names), where)
+    if not targets:
+        raise TaskSpecError(f"{where}: there are no hypotheses; add at least one {{label, hypothesis}} entry.")
+    return targets
 
 
 def _parse_multi_label(raw: Any, labels: tuple[Label, ...]) -> MultiLabel | None:
@@ -325,7 +389,8 @@ def _plain(data: Any) -> Any:
     return data
 
 
-_OPTIONAL = {"similar", "keywords", "share", "attributes", "values", "weights", "per_class", "multi_label", "exclusive"}
+_OPTIONAL = {"similar", "keywords", "share", "attributes", "values", "weights", "per_class", "multi_label", "exclusive",
+             "targets", "mistaken_for", "texts"}
 
 
 def _read_yaml(text: str, source: str) -> Any:

@@ -1,16 +1,17 @@
 """Prompt styles: `direct` (a short instruction stating the label's meaning and its typical words, written for
-small models), `simple` (class-conditional, SimPrompt), `elements` (the diversity paper's format) and
-`attributes` (AttrPrompt: the label plus a configuration of attribute values); and the questions the LLM
-judges ask: the `llm` label check's numbered choice, label replacement's named answer."""
+small models), `simple` (class-conditional, SimPrompt), `elements` (the diversity paper's format),
+`attributes` (AttrPrompt: the label plus a configuration of attribute values) and `targeted` (a text of a
+classifier's blind spot: the label plus a hypothesis about what the classifier gets wrong); and the questions
+the LLM judges ask: the `llm` label check's numbered choice, label replacement's named answer."""
 
 from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from ..task import Example, TaskSpec
+from ..task import Example, Target, TaskSpec
 from .label_sets import members
 
-PROMPT_STYLES = ("direct", "simple", "elements", "attributes")
+PROMPT_STYLES = ("direct", "simple", "elements", "attributes", "targeted")
 ATTRIBUTED_STYLES = ("direct", "attributes")  # styles that ask for a configuration of the task's attributes
 
 
@@ -23,18 +24,23 @@ Messages = list[dict[str, str]]
 
 def build_messages(
     task: TaskSpec, style: str, label: str, examples: Sequence[Example], n_texts: int,
-    attributes: Mapping[str, str] | None = None,
+    attributes: Mapping[str, str] | None = None, target: Target | None = None,
 ) -> Messages:
     """Chat messages asking for `n_texts` texts of class `label`, showing `examples` in context; `attributes`
-    ({attribute: value}) are the configuration the `direct` and `attributes` styles ask for."""
+    ({attribute: value}) are the configuration the `direct` and `attributes` styles ask for, `target` the blind
+    spot the `targeted` style asks for."""
     if style == "direct":
-        return [{"role": "user", "content": _direct(task, label, examples, n_texts, attributes or {})}]
+        return [{"role": "user", "content": _direct(task, label, examples, n_texts, _configuration(attributes or {}))}]
     if style == "simple":
         return [{"role": "user", "content": _simple(task, label, examples, n_texts)}]
     if style == "elements":
         return [{"role": "user", "content": _elements(task, label, examples, n_texts)}]
     if style == "attributes":
         return [{"role": "user", "content": _attributed(task, label, examples, n_texts, attributes or {})}]
+    if style == "targeted" and target is not None:
+        return [{"role": "user", "content": _direct(task, label, examples, n_texts, _target_lines(task, label, target))}]
+    if style == "targeted":
+        raise ValueError("prompt: 'targeted' asks for a text of a blind spot; give the request its target.")
     raise ValueError(f"prompt: unknown prompt style {style!r}; use one of {PROMPT_STYLES}.")
 
 
@@ -61,14 +67,11 @@ def _ask_count(task: TaskSpec, n_texts: int) -> str:
     return f"Write {n_texts} different ones, numbered 1 to {n_texts}, one per line. Reply with the list only."
 
 
-def _direct(
-    task: TaskSpec, label: str, examples: Sequence[Example], n_texts: int, attributes: Mapping[str, str]
-) -> str:
+def _direct(task: TaskSpec, label: str, examples: Sequence[Example], n_texts: int, details: Sequence[str]) -> str:
+    """The short instruction, then `details` (an attribute configuration, a target), keywords and examples."""
     names = members(task, label)
     count = "one short" if n_texts == 1 else f"{n_texts} short"
-    lines = [f"Write {count} {task.text_type}{_context(task)}: {_label_phrase(task, label)}."]
-    if attributes:
-        lines.append(" ".join(f"{name.replace('_', ' ').capitalize()}: {value}." for name, value in attributes.items()))
+    lines = [f"Write {count} {task.text_type}{_context(task)}: {_label_phrase(task, label)}.", *details]
     keywords = [word for name in names for word in task.label(name).keywords]
     if keywords:
         lines.append(f"Use words like {', '.join(keywords)}.")
@@ -77,6 +80,22 @@ def _direct(
         lines += [f"- {ex.text}" for ex in examples]
     lines.append(_ask_count(task, n_texts))
     return "\n".join(lines)
+
+
+def _configuration(attributes: Mapping[str, str]) -> list[str]:
+    """The `direct` prompt's line of attribute values, if any."""
+    if not attributes:
+        return []
+    return [" ".join(f"{name.replace('_', ' ').capitalize()}: {value}." for name, value in attributes.items())]
+
+
+def _target_lines(task: TaskSpec, label: str, target: Target) -> list[str]:
+    """The `targeted` prompt's lines: the hypothesis, and the label the texts must not be taken for."""
+    lines = [f"It must fit this description: {target.hypothesis}"]
+    if target.mistaken_for:
+        lines.append(f"It must still clearly be {_label_phrase(task, label)}, not "
+                     f"{_label_phrase(task, target.mistaken_for)}.")
+    return lines
 
 
 def _simple(task: TaskSpec, label: str, examples: Sequence[Example], n_texts: int) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from ..backends.base import Backend, BackendUnavailable, Completion, Request, RequestFailure
-from ..task import Example, TaskSpec
+from ..task import Example, Target, TaskSpec
 from .attributes import AttributeSampler, attribute_column
 from .cache import RequestCache, request_key
 from .cost import Spending, run_price
@@ -137,7 +137,10 @@ def shard_quotas(task: TaskSpec, settings: GenerationSettings, shard: int) -> di
     """Rows each label (or, for a multi-label task, each label set) needs in this shard."""
     if task.multi_label:
         return set_quotas(task, settings.num_examples, settings.seed, shard, settings.num_shards)
-    return label_quotas(task.label_names, settings.num_examples, shard, settings.num_shards, task.label_shares)
+    shares = task.label_shares
+    if settings.prompt == "targeted":  # rows only for labels with blind spots, in proportion to their number
+        shares = tuple(float(sum(t.label == name for t in task.targets)) for name in task.label_names)
+    return label_quotas(task.label_names, settings.num_examples, shard, settings.num_shards, shares)
 
 
 def request_budget(settings: GenerationSettings, need: dict[str, int]) -> int:
@@ -179,6 +182,8 @@ class GenerationRun:
         self.pool_added = Counter()
         self.attributes = AttributeSampler(task, derive_seed(settings.seed, shard, "attributes"))
         self.attributed = uses_attributes(settings.prompt, task)
+        self.target_rows: Counter = Counter()  # rows and requests per target, so each label's targets share them
+        self.target_uses: Counter = Counter()
         for example in task.examples:
             self._add_to_pool(example, random.Random(0))
             self.filter.remember(example.text)
@@ -248,7 +253,7 @@ class GenerationRun:
         """(label or label-set key, row, whether it passed the label check) for every row accepted in this
         round; the check sees the round's candidates in one batch."""
         s = self.settings
-        requests, shown, configurations = self.requests_for(round_index, labels)
+        requests, shown, columns = self.requests_for(round_index, labels)
         if requests:
             self.stats.example_prompt = "\n\n".join(message["content"] for message in requests[0].messages)
         completions, keys = self._complete(requests)
@@ -266,7 +271,7 @@ class GenerationRun:
         for (i, index, text), verdict in zip(candidates, verdicts):
             prompted = labels[i]
             row = self._row(text, prompted, requests[i], keys[i], shown[i], round_index, index, verdict)
-            row.update({attribute_column(name): value for name, value in configurations[i].items()})
+            row.update(columns[i])
             label = self._label_for(prompted, verdict, row)
             if label is None:
                 continue
@@ -274,6 +279,8 @@ class GenerationRun:
                 self.stats.dropped["over_quota"] += 1
                 continue
             need[label] -= 1
+            if s.prompt == "targeted":
+                self.target_rows[row["target_label"], row["hypothesis"]] += 1
             self.stats.rows += 1
             self.stats.relabelled += label != prompted
             yield label, row, verdict is None or verdict.passed
@@ -309,29 +316,44 @@ class GenerationRun:
     def requests_for(
         self, round_index: int, labels: list[str]
     ) -> tuple[list[Request], list[list[str]], list[dict[str, str]]]:
-        """A request per label, with the in-context texts it shows and its attribute configuration; up to
-        `choices_per_prompt` requests of a label in a row share one prompt."""
+        """A request per label, with the in-context texts it shows and the columns its rows get from its prompt
+        (attribute values, the target); up to `choices_per_prompt` requests of a label in a row share one prompt."""
         s = self.settings
         rng = random.Random(derive_seed(s.seed, self.shard, round_index, "examples"))
         bias = self.frequency.logit_bias(s.suppression_top_n, s.logit_suppression)
-        requests, shown, configurations = [], [], []
+        requests, shown, columns = [], [], []
         prompts: dict[str, tuple[list[Example], dict[str, str], list]] = {}  # label -> its current prompt
         uses = Counter()
         for i, label in enumerate(labels):
             if uses[label] % s.choices_per_prompt == 0:  # a new prompt; else the label's last one again
-                examples = pick_examples(self.pool, label, s.prompt, s.examples_per_prompt, rng)
+                target = self._next_target(label) if s.prompt == "targeted" else None
+                pool = {label: [Example(text, label) for text in target.texts]} if target and target.texts else self.pool
+                examples = pick_examples(pool, label, s.prompt, s.examples_per_prompt, rng)
                 first_label = members(self.task, label)[0]  # a label set's attribute values: its first label's
                 configuration = self.attributes.sample(first_label) if self.attributed else {}
-                messages = build_messages(self.task, s.prompt, label, examples, s.texts_per_request, configuration)
-                prompts[label] = (examples, configuration, messages)
+                messages = build_messages(self.task, s.prompt, label, examples, s.texts_per_request, configuration,
+                                          target)
+                row_columns = {attribute_column(name): value for name, value in configuration.items()}
+                if target is not None:
+                    row_columns.update(hypothesis=target.hypothesis, target_label=target.label,
+                                       mistaken_for=target.mistaken_for)
+                prompts[label] = (examples, row_columns, messages)
             uses[label] += 1
-            examples, configuration, messages = prompts[label]
+            examples, row_columns, messages = prompts[label]
             seed = derive_seed(s.seed, self.shard, round_index, i)
             requests.append(Request(messages, s.max_new_tokens, s.temperature, s.top_p, seed,
                                     self._label_bias(bias, label)))
             shown.append([ex.text for ex in examples])
-            configurations.append(configuration)
-        return requests, shown, configurations
+            columns.append(row_columns)
+        return requests, shown, columns
+
+    def _next_target(self, label: str) -> Target:
+        """The label's target with the fewest rows so far, then the fewest requests (the first of those tied)."""
+        targets = [target for target in self.task.targets if target.label == label]
+        target = min(targets, key=lambda t: (self.target_rows[t.label, t.hypothesis],
+                                             self.target_uses[t.label, t.hypothesis]))
+        self.target_uses[target.label, target.hypothesis] += 1
+        return target
 
     def _label_bias(self, bias: dict[int, float], label: str) -> dict[int, float]:
         """The round's bias without the token ids of the label's own name and keywords."""

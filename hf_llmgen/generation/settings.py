@@ -55,7 +55,12 @@ class GenerationSettings:
         "'direct' (a short instruction with the label's meaning, keywords and, where the task has attributes, one "
         "balanced value of each; best measured with small models), "
         "'elements' (the diversity paper's format), 'simple' (class-conditional) or 'attributes' (AttrPrompt: "
-        "a balanced random configuration of the task's attributes per request)",
+        "a balanced random configuration of the task's attributes per request) or 'targeted' (a text of a classifier's "
+        "blind spot: the label plus a hypothesis from `targets`; rows only for labels with targets)",
+    )
+    targets: Optional[Union[str, list]] = _option(
+        None, "'targeted' prompt: a hypotheses file (from `hf-llmgen target`, or written by hand) or a list of "
+        "{label, hypothesis, mistaken_for, texts}; replaces the task's targets",
     )
     label_check: str = _option(
         "embedding",

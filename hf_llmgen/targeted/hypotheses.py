@@ -1,0 +1,100 @@
+"""Hypotheses: what a blind spot's texts have in common, written by the LLM (or a person) as targets for
+`prompt="targeted"`, kept in a YAML file a person can review, edit, add to or replace."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any, Mapping, Sequence
+
+import yaml
+
+from ..backends import Backend, Request, answers, make_backend
+from ..generation.settings import GenerationSettings
+from ..task import Target
+from .blind_spots import BlindSpot
+
+SHOWN_ERRORS = 4  # errors of a blind spot the LLM reads
+KEPT_TEXTS = 3  # errors of a blind spot kept with its hypothesis, shown as examples when generating
+MIN_WORDS, MAX_WORDS = 3, 30
+_LEAD = re.compile(r"^(?:hypothesis|answer|the texts|these texts)\s*[:\-]\s*", re.IGNORECASE)
+
+
+def hypothesis_messages(spot: BlindSpot, text_type: str, descriptions: Mapping[str, str]) -> list[dict[str, str]]:
+    """Chat messages asking what a blind spot's texts have in common (a description of their content, which the
+    135M model gives far more often than an account of the classifier's mistake)."""
+
+    def meaning(name: str) -> str:
+        shown = name.replace("_", " ")
+        described = descriptions.get(name, "")
+        return f"'{shown}'" + (f" ({described})" if described and described != name else "")
+
+    texts = "\n".join(f"- {text}" for text in spot.texts[:SHOWN_ERRORS])
+    return [{"role": "user", "content": (
+        f"Each of these texts ({text_type}) is {meaning(spot.label)}, not {meaning(spot.predicted)}:\n{texts}\n\n"
+        "Describe in one sentence what these texts have in common."
+    )}]
+
+
+def parse_hypothesis(answer: str) -> tuple[str | None, str]:
+    """The hypothesis in an answer (its first sentence, at most MAX_WORDS words), or None with the reason."""
+    line = next((part.strip() for part in answer.strip().splitlines() if part.strip()), "")
+    sentence = re.split(r"(?<=[.!?])\s", _LEAD.sub("", line.strip(" *\"'")), maxsplit=1)[0].strip(" \"'")
+    words = sentence.split()
+    if not words:
+        return None, "empty"
+    if sentence.endswith(":"):
+        return None, "preamble"
+    if len(words) < MIN_WORDS:
+        return None, "too_short"
+    return " ".join(words[:MAX_WORDS]), ""
+
+
+def write_hypotheses(
+    spots: Sequence[BlindSpot], backend: Backend, text_type: str, descriptions: Mapping[str, str] | None = None,
+) -> tuple[list[Target | None], Counter]:
+    """An LLM-written target for each blind spot (greedy, one request each; None where its answer was dropped),
+    and the count of answers dropped by reason."""
+    requests = [Request(hypothesis_messages(spot, text_type, descriptions or {}), 64, 0.0, 1.0, 0) for spot in spots]
+    targets: list[Target | None] = []
+    dropped: Counter = Counter()
+    for spot, answer in zip(spots, answers(backend, requests)):
+        hypothesis, reason = parse_hypothesis(answer)
+        if hypothesis is None:
+            dropped[reason] += 1
+        targets.append(None if hypothesis is None else
+                       Target(spot.label, hypothesis, spot.predicted, "llm", tuple(spot.texts[:KEPT_TEXTS])))
+    return targets, dropped
+
+
+def describe_blind_spots(
+    spots: Sequence[BlindSpot], settings: GenerationSettings, text_type: str, descriptions: Mapping[str, str],
+) -> tuple[list[Target], list[BlindSpot], Counter]:
+    """`write_hypotheses` with the backend of `settings` (loaded and closed here): the targets written, the blind
+    spots they describe (same order) and the answers dropped by reason."""
+    backend = make_backend(settings)
+    try:
+        written, dropped = write_hypotheses(spots, backend, text_type, descriptions)
+    finally:
+        backend.close()
+    kept = [(spot, target) for spot, target in zip(spots, written) if target is not None]
+    return [target for _, target in kept], [spot for spot, _ in kept], dropped
+
+
+def save_hypotheses(path: str, targets: Sequence[Target], spots: Sequence[BlindSpot] = (),
+                    header: Mapping[str, Any] | None = None) -> None:
+    """Write the targets as a hypotheses file, after `header` (what made them); with the blind spot of each target
+    (same order), its entry also says how many errors it covers and their mean confidence."""
+    entries = []
+    for i, target in enumerate(targets):
+        entry: dict[str, Any] = {"label": target.label, "mistaken_for": target.mistaken_for,
+                                 "hypothesis": target.hypothesis, "source": target.source}
+        if spots:
+            entry.update(errors=spots[i].size, mean_confidence=round(spots[i].mean_confidence, 4))
+        entries.append({**entry, "texts": list(target.texts)})
+    note = ("# Hypotheses about a classifier's blind spots, one per group of its high-confidence errors.\n"
+            "# Review them: edit, add or remove entries; set `source: human` on one you write or rewrite.\n"
+            "# Generate texts for them with prompt='targeted' and targets=<this file>.\n")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(note)
+        yaml.safe_dump({**(header or {}), "hypotheses": entries}, f, sort_keys=False, allow_unicode=True, width=120)
