@@ -25,14 +25,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import tempfile
 import time
 from collections import Counter
 
 import datasets
 import numpy as np
-from record import machine, markdown_table, peak_rss_mib, write_result
+from record import commit, machine, markdown_table, peak_rss_mib, write_result
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
@@ -98,16 +97,6 @@ def agreement(labels: list[str], reference: list[str]) -> dict | None:
         return None
     result = metric_agreement(labels, reference)
     return {"overall": result.accuracy, "per_class": result.per_class}
-
-
-def commit() -> str:
-    """The repository's current commit (with '+changes' when the work tree differs, results aside), for each
-    measured cell."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", ":(top)", ":(top,exclude)benchmarks/results"],
-                           cwd=here, capture_output=True, text=True).stdout.strip()
-    return rev + ("+changes" if dirty else "")
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import resource
+import subprocess
 
 from hf_llmgen.staging import write_json
 
@@ -44,3 +45,13 @@ def markdown_table(results: list[dict], columns: tuple[str, ...]) -> str:
         lines.append("| " + " | ".join(f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns)
                      + " |")
     return "\n".join(lines)
+
+
+def commit() -> str:
+    """The repository's current commit (with '+changes' when the work tree differs, results aside), for each
+    measured cell."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", ":(top)", ":(top,exclude)benchmarks/results"],
+                           cwd=here, capture_output=True, text=True).stdout.strip()
+    return rev + ("+changes" if dirty else "")
