@@ -94,7 +94,9 @@ def test_the_model_talking_about_the_task_is_dropped_as_meta_text():
     assert not f.accept("Here's a possible version of your answer using a specific format: a fine film.", [])
     assert not f.accept("What a great movie! I'd love to hear more about what you meant to add.", [])
     assert not f.accept("The movie: awful. I made a few changes while writing my responses.", [])
-    assert f.dropped == {"meta_text": 3}
+    assert not f.accept("The films must fit this description: a dull plot.", [])  # the targeted prompt, copied
+    assert not f.accept("These texts share a common thread of boredom.", [])  # a hypothesis, copied
+    assert f.dropped == {"meta_text": 5}
 
 
 def test_template_placeholders_are_dropped_unless_the_examples_hold_them():

@@ -103,7 +103,7 @@ def test_the_targeted_prompt_states_the_label_the_hypothesis_and_the_confusion()
     target = Target("negative", "Sarcastic praise of a bad film.", "positive")
     [message] = build_messages(task, "targeted", "negative", [], 1, target=target)
     text = message["content"]
-    assert "Sarcastic praise of a bad film." in text
+    assert "\nSarcastic praise of a bad film.\n" in text  # on its own line: a text copying it is cut
     assert task.label("negative").description in text and task.label("positive").description in text
     with pytest.raises(ValueError, match="give the request its target"):
         build_messages(task, "targeted", "negative", [], 1)

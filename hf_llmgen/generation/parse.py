@@ -34,7 +34,8 @@ _META = re.compile(  # the model talking about the task, or to the user, instead
     r"\b(?:your (?:answer|response|request|prompt)|here(?:'|\u2019)?s (?:a|an|the|my) "
     r"(?:possible|revised|sample|new|rewritten|short)\b|i(?:'|\u2019)?d (?:love|be happy) to|hope (?:this|that) helps"
     r"|feel free to (?:ask|modify|adjust|let)|as requested|the (?:original|given) (?:sentence|text|prompt)"
-    r"|my responses?|your feedback|help you get started|here are (?:some|a few) (?:tips|ideas|examples|suggestions))",
+    r"|my responses?|your feedback|help you get started|here are (?:some|a few) (?:tips|ideas|examples|suggestions)"
+    r"|fits? this description|share a common thread)",
     re.IGNORECASE,
 )
 _PLACEHOLDER = re.compile(r"\[[A-Za-z][A-Za-z ]{0,30}\]")  # "[Your Title]", "[genre]": a template, not a text

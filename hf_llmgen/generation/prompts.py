@@ -91,7 +91,7 @@ def _configuration(attributes: Mapping[str, str]) -> list[str]:
 
 def _target_lines(task: TaskSpec, label: str, target: Target) -> list[str]:
     """The `targeted` prompt's lines: the hypothesis, and the label the texts must not be taken for."""
-    lines = [f"It must fit this description: {target.hypothesis}"]
+    lines = ["It must fit this description:", target.hypothesis]  # its own line: a text that copies it is cut
     if target.mistaken_for:
         lines.append(f"It must still clearly be {_label_phrase(task, label)}, not "
                      f"{_label_phrase(task, target.mistaken_for)}.")
