@@ -42,7 +42,8 @@ def test_errors_are_grouped_by_label_pair_then_by_similar_texts():
 
 
 @pytest.mark.parametrize("answer, expected", [
-    ("Texts that praise the cast but hate the plot. They are long.", ("Texts that praise the cast but hate the plot.", "")),
+    ("Texts that praise the cast but hate the plot. They are long.",
+     ("Texts that praise the cast but hate the plot.", "")),
     ("Hypothesis: Texts that use irony.\nMore lines", ("Texts that use irony.", "")),
     ('"Texts that quote other critics."', ("Texts that quote other critics.", "")),
     ("", (None, "empty")),

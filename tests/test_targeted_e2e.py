@@ -42,9 +42,10 @@ def start(tmp_path_factory):
 
 def test_one_round_finds_blind_spots_writes_hypotheses_adds_rows_and_retrains(start, tmp_path):
     out = tmp_path / "out"
-    args = [sys.executable, "-m", "hf_llmgen.cli", "target", str(start / "start"), "--train", str(start / "train.jsonl"),
-            "--eval", str(start / "eval.jsonl"), "--output", str(out), "--rounds", "1", "--per-hypothesis", "2",
-            "--max-hypotheses", "2", "--threshold", "0.18", "--max-steps", "4", "--train-batch-size", "8", "--learning-rate", "2e-4",
+    args = [sys.executable, "-m", "hf_llmgen.cli", "target", str(start / "start"),
+            "--train", str(start / "train.jsonl"), "--eval", str(start / "eval.jsonl"), "--output", str(out),
+            "--rounds", "1", "--per-hypothesis", "2", "--max-hypotheses", "2", "--threshold", "0.18",
+            "--max-steps", "4", "--train-batch-size", "8", "--learning-rate", "2e-4",
             "--cache-dir", str(tmp_path / "cache")]
     done = subprocess.run(args, check=True, capture_output=True, text=True)
     before, after = [json.loads(line) for line in done.stdout.splitlines()]
@@ -96,8 +97,10 @@ def _trainer(data: datasets.Dataset, names: list[str], output: str, callback) ->
     model = AutoModelForSequenceClassification.from_pretrained(
         default_embedding_model(), num_labels=len(names), id2label=dict(enumerate(names)),
         label2id={name: i for i, name in enumerate(names)})
-    encoded = data.map(lambda b: {**tokenizer(b["text"], truncation=True), "label": [names.index(x) for x in b["label"]]},
-                       batched=True, remove_columns=["text"])
+    def encode(batch: dict) -> dict:
+        return {**tokenizer(batch["text"], truncation=True), "label": [names.index(x) for x in batch["label"]]}
+
+    encoded = data.map(encode, batched=True, remove_columns=["text"])
     args = TrainingArguments(output_dir=output, max_steps=4, per_device_train_batch_size=8, learning_rate=2e-4,
                              save_strategy="no", report_to="none")
     return Trainer(model=model, args=args, train_dataset=encoded, processing_class=tokenizer, callbacks=[callback])

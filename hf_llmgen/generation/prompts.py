@@ -38,7 +38,8 @@ def build_messages(
     if style == "attributes":
         return [{"role": "user", "content": _attributed(task, label, examples, n_texts, attributes or {})}]
     if style == "targeted" and target is not None:
-        return [{"role": "user", "content": _direct(task, label, examples, n_texts, _target_lines(task, label, target))}]
+        lines = _target_lines(task, label, target)
+        return [{"role": "user", "content": _direct(task, label, examples, n_texts, lines)}]
     if style == "targeted":
         raise ValueError("prompt: 'targeted' asks for a text of a blind spot; give the request its target.")
     raise ValueError(f"prompt: unknown prompt style {style!r}; use one of {PROMPT_STYLES}.")

@@ -327,7 +327,9 @@ class GenerationRun:
         for i, label in enumerate(labels):
             if uses[label] % s.choices_per_prompt == 0:  # a new prompt; else the label's last one again
                 target = self._next_target(label) if s.prompt == "targeted" else None
-                pool = {label: [Example(text, label) for text in target.texts]} if target and target.texts else self.pool
+                pool = self.pool  # a target's own texts, where it has them, are its examples
+                if target is not None and target.texts:
+                    pool = {label: [Example(text, label) for text in target.texts]}
                 examples = pick_examples(pool, label, s.prompt, s.examples_per_prompt, rng)
                 first_label = members(self.task, label)[0]  # a label set's attribute values: its first label's
                 configuration = self.attributes.sample(first_label) if self.attributed else {}
