@@ -32,8 +32,6 @@ from collections import Counter
 import datasets
 import numpy as np
 from record import commit, machine, markdown_table, peak_rss_mib, write_result
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
 
 import hf_llmgen  # noqa: F401  (registers the builder)
 from hf_llmgen.backends.local import LocalBackend
@@ -44,6 +42,7 @@ from hf_llmgen.generation.parse import normalise
 from hf_llmgen.interventions.proxy import EmbeddingHandle
 from hf_llmgen.metrics.accuracy import agreement as metric_agreement
 from hf_llmgen.interventions.relabel import ProxyRelabeler
+from hf_llmgen.study.reference import fit_classifier, read_rows, scores, split_path, zero_shot
 from hf_llmgen.task import load_task
 
 TASKS = ("sst2", "emotion", "ag_news", "trec", "sms_spam")
@@ -73,22 +72,6 @@ SETTINGS = {
 LLM_CHECK_ROWS = 100  # the llm check costs about a second a row here: it is measured on the first 100
 HUMAN_LABELS = 180
 TEST_ROWS = 2000
-
-
-def read_rows(folder: str, split: str) -> list[dict]:
-    with open(os.path.join(folder, f"{split}.jsonl"), encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
-
-
-def classifier(vectors: np.ndarray, labels: list[str]) -> LogisticRegression:
-    """The downstream classifier (and the oracle): logistic regression on sentence embeddings."""
-    return LogisticRegression(max_iter=2000, C=10.0).fit(vectors, labels)
-
-
-def scores(model: LogisticRegression, vectors: np.ndarray, labels: list[str]) -> dict[str, float]:
-    predicted = model.predict(vectors)
-    return {"accuracy": float(np.mean(predicted == np.array(labels))),
-            "macro_f1": float(f1_score(labels, predicted, average="macro"))}
 
 
 def agreement(labels: list[str], reference: list[str]) -> dict | None:
@@ -131,14 +114,14 @@ def main() -> None:
         task = load_task(task_name)
         rng = np.random.default_rng(args.seed)
         folder = os.path.join(args.data, task_name)
-        train = read_rows(folder, "train_subset8k" if task_name == "ag_news" else "train")
+        train = read_rows(split_path(folder, "train"))
         train = [train[i] for i in rng.permutation(len(train))]
-        test = read_rows(folder, "test")
+        test = read_rows(split_path(folder, "test"))
         test = [test[i] for i in rng.permutation(len(test))[:TEST_ROWS]]
         test_x, test_y = embed([r["text"] for r in test]), [r["label"] for r in test]
         oracle_rows = train[600:600 + args.oracle_rows]
-        oracle = classifier(embed([r["text"] for r in oracle_rows]), [r["label"] for r in oracle_rows])
-        record["oracles"][task_name] = {"rows": len(oracle_rows), **scores(oracle, test_x, test_y)}
+        oracle = fit_classifier(embed([r["text"] for r in oracle_rows]), [r["label"] for r in oracle_rows])
+        record["oracles"][task_name] = {"rows": len(oracle_rows), **scores(oracle.predict(test_x), test_y)}
         record.setdefault("real_shared_openings", {})[task_name] = shared_openings([r["text"] for r in train[:400]])
         record["baselines"] = [b for b in record["baselines"] if b["task"] != task_name] + baselines(
             task, train, embed, test_x, test_y)
@@ -185,14 +168,11 @@ def shared_openings(texts: list[str]) -> float:
 
 def baselines(task, train: list[dict], embed, test_x: np.ndarray, test_y: list[str]) -> list[dict]:
     """Zero-shot (nearest label-name embedding) and the classifier on 180 and on 600 real train rows."""
-    names = task.label_names
-    zero_shot = np.array(names)[(test_x @ embed(names).T).argmax(axis=1)]
     rows = [{"task": task.name, "set": "zero-shot (label names)",
-             "accuracy": float(np.mean(zero_shot == np.array(test_y))),
-             "macro_f1": float(f1_score(test_y, zero_shot, average="macro"))}]
+             **scores(zero_shot(task.label_names, embed, test_x), test_y)}]
     for k in (HUMAN_LABELS, 600):
-        model = classifier(embed([r["text"] for r in train[:k]]), [r["label"] for r in train[:k]])
-        rows.append({"task": task.name, "set": f"real {k}", **scores(model, test_x, test_y)})
+        model = fit_classifier(embed([r["text"] for r in train[:k]]), [r["label"] for r in train[:k]])
+        rows.append({"task": task.name, "set": f"real {k}", **scores(model.predict(test_x), test_y)})
     return rows
 
 
@@ -231,8 +211,8 @@ def measure_setting(task, setting: str, options: dict, args, work: str, embed, o
         "requests": summary["requests"], "cached_requests": summary["cached_requests"],
         "seconds": round(seconds, 1), "dropped": summary["dropped"], "label_check": summary["label_check"],
         "label_accuracy": agreement(labels, oracle_labels), "shared_openings": shared_openings(texts),
-        "downstream": scores(classifier(vectors, labels), test_x, test_y),
-        "downstream_after_lr180": scores(classifier(vectors, relabelled), test_x, test_y),
+        "downstream": scores(fit_classifier(vectors, labels).predict(test_x), test_y),
+        "downstream_after_lr180": scores(fit_classifier(vectors, relabelled).predict(test_x), test_y),
     }
     return row, data
 

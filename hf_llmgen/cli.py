@@ -44,6 +44,8 @@ from .interventions.selection import STRATEGIES
 from .metrics.report import class_names, label_names, require_column
 from .registration import BUILDER_NAME
 from .staging import staged, write_json
+from .study.grid import DIVERSIFICATIONS, GRIDS
+from .study.interventions import INTERVENTIONS
 from .task import TaskSpecError, load_task, preset_names
 
 
@@ -135,6 +137,28 @@ def _parser() -> argparse.ArgumentParser:
     tgt.add_argument("--cache-dir", default=None, help="datasets cache folder (the request cache lives there too)")
     tgt.add_argument("--seed", type=int, default=0, help="training seed; round N generates with seed + N")
     _add_settings_flags(tgt, exclude=TARGET_FIXED)
+
+    stu = commands.add_parser("study", help="the diversity paper's study on a task with real data: diversification "
+                              "x human intervention, every metric, a table and a figure")
+    stu.add_argument("task", help="a preset or a task YAML file whose labels the real data uses")
+    stu.add_argument("--data", required=True, help="folder holding TASK/train.jsonl and TASK/test.jsonl (one JSON "
+                     "object per line with text and label), or those files")
+    stu.add_argument("--output", default="study", help="folder for study.json, study.md and study.png (rerun with "
+                     "the same folder to resume)")
+    stu.add_argument("--seeds", type=int, default=3, help="seeds per cell: generation, human sample, real rows")
+    stu.add_argument("--rows", type=int, default=400, help="rows generated per cell")
+    stu.add_argument("--grid", choices=tuple(GRIDS), default="default", help="default: no diversification, "
+                     "logit suppression, attributed prompts; full: also high temperature and both. Every "
+                     "intervention in each")
+    stu.add_argument("--diversifications", nargs="+", choices=tuple(DIVERSIFICATIONS), metavar="NAME",
+                     help=f"instead of the grid's: any of {', '.join(DIVERSIFICATIONS)}")
+    stu.add_argument("--interventions", nargs="+", choices=tuple(INTERVENTIONS), metavar="NAME",
+                     help=f"instead of the grid's: any of {', '.join(INTERVENTIONS)}")
+    stu.add_argument("--cache-dir", default=None, help="datasets and request cache (default: OUTPUT/cache)")
+    stu.add_argument("--test-rows", type=int, default=2000, help="real test rows every cell is scored on")
+    stu.add_argument("--generator-rows", type=int, default=200, help="test rows the generator classifies as a "
+                     "baseline (0: none)")
+    _add_settings_flags(stu, exclude=STUDY_FIXED)
 
     att = commands.add_parser("attributes", help="work with a task's attributes (AttrPrompt)")
     att_commands = att.add_subparsers(dest="attributes_command", required=True)
@@ -352,14 +376,34 @@ def train_command(args: argparse.Namespace) -> dict[str, float]:
 
 
 TARGET_FIXED = ("task", "num_examples", "prompt", "targets", "seed")  # generation settings `target` chooses itself
+STUDY_FIXED = ("task", "num_examples", "seed", "prompt", "logit_suppression", "temperature", "label_check",
+               "label_policy")  # generation settings the study's grid sets
+
+
+def _generation_options(args: argparse.Namespace, fixed: Sequence[str]) -> dict[str, Any]:
+    """The generation settings given on the command line, but those in `fixed`."""
+    return {f.name: getattr(args, f.name) for f in fields(GenerationSettings)
+            if f.name not in fixed and getattr(args, f.name) is not None}
+
+
+def study_command(args: argparse.Namespace) -> dict[str, Any]:
+    """Run (or resume) the study; returns its summary rows and where it wrote them."""
+    from .study import run_study
+
+    diversifications, interventions = GRIDS[args.grid]
+    grid = (args.diversifications or diversifications, args.interventions or interventions)
+    record = run_study(args.task, args.data, output=args.output, seeds=args.seeds, rows=args.rows, grid=grid,
+                       cache_dir=args.cache_dir, test_rows=args.test_rows, generator_rows=args.generator_rows,
+                       generation=_generation_options(args, STUDY_FIXED))
+    return {"output": args.output, "wall_seconds": record["wall_seconds"], "request_cache": record["request_cache"],
+            "summary": record["summary"], "baselines": record["baseline_summary"]}
 
 
 def target_command(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Run the targeted-data loop and return every round's report."""
     from .targeted.loop import TargetedLoop  # imports torch: only for this command
 
-    generation = {f.name: getattr(args, f.name) for f in fields(GenerationSettings)
-                  if f.name not in TARGET_FIXED and getattr(args, f.name) is not None}
+    generation = _generation_options(args, TARGET_FIXED)
     training = {"epochs": args.epochs, "max_steps": args.max_steps, "batch_size": args.train_batch_size,
                 "learning_rate": args.learning_rate}
     loop = TargetedLoop(
@@ -556,6 +600,11 @@ def _run(args: argparse.Namespace) -> int:
         with contextlib.redirect_stdout(sys.stderr):
             reports = target_command(args)
         print("\n".join(json.dumps(report) for report in reports))
+        return 0
+    if args.command == "study":
+        with contextlib.redirect_stdout(sys.stderr):
+            result = study_command(args)
+        print(json.dumps(result))
         return 0
     if args.command == "attributes":
         notes = suggest_command(args)

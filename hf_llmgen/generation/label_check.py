@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..backends.base import Backend, Request, RequestFailure
-from ..task import TaskSpec
+from ..task import Example, TaskSpec
 from .cache import RequestCache, request_key
 from .label_sets import members
-from .prompts import MAX_CHOICE_LABELS, choice_messages
+from .prompts import MAX_CHOICE_LABELS, few_shot_choice_messages
 
 if TYPE_CHECKING:
     from .settings import GenerationSettings
@@ -171,19 +171,21 @@ def choice_probabilities(top_logprobs: Sequence[tuple[str, float]], n_options: i
 class LLMChecker(LabelChecker):
     """The generator, shown the labels as numbered options, scores each from the log-probability of its number
     as the first answer token (one greedy token per text, through the request cache, so a resumed run gets the
-    same verdicts). Up to `MAX_CHOICE_LABELS` labels; a text whose answer names no option abstains."""
+    same verdicts). Up to `MAX_CHOICE_LABELS` labels; a text whose answer names no option abstains.
+    examples: labelled texts shown first, each asked and answered the same way (few-shot; default none)."""
 
     name = "llm"
 
-    def __init__(self, task: TaskSpec, backend: Backend, cache: RequestCache) -> None:
+    def __init__(self, task: TaskSpec, backend: Backend, cache: RequestCache, examples: Sequence[Example] = ()) -> None:
         super().__init__(task)
         self.backend = backend
         self.cache = cache
         self.descriptions = {label.name: label.description for label in task.labels}
+        self.examples = tuple(examples)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        requests = [Request(choice_messages(text, self.names, self.descriptions), 1, 0.0, 1.0, 0,
-                            top_logprobs=CHOICE_TOP_LOGPROBS) for text in texts]
+        requests = [Request(few_shot_choice_messages(text, self.names, self.descriptions, self.examples), 1, 0.0, 1.0,
+                            0, top_logprobs=CHOICE_TOP_LOGPROBS) for text in texts]
         return np.stack([choice_probabilities(top, len(self.names)) for top in self._top_logprobs(requests)])
 
     def _top_logprobs(self, requests: list[Request]) -> list[tuple[tuple[str, float], ...]]:

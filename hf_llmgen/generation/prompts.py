@@ -155,6 +155,17 @@ def choice_messages(text: str, names: Sequence[str], descriptions: Mapping[str, 
     )}]
 
 
+def few_shot_choice_messages(
+    text: str, names: Sequence[str], descriptions: Mapping[str, str], examples: Sequence[Example]
+) -> Messages:
+    """`choice_messages` for `text`, after each example asked the same way and answered with its label's number."""
+    turns: Messages = []
+    for example in examples:
+        turns += choice_messages(example.text, names, descriptions)
+        turns.append({"role": "assistant", "content": str(list(names).index(example.label) + 1)})
+    return turns + choice_messages(text, names, descriptions)
+
+
 def classify_messages(text: str, names: Sequence[str], descriptions: Mapping[str, str]) -> list[dict[str, str]]:
     """Chat messages asking for the one label of `text`."""
     options = "\n".join(f"- {name}" + (f": {descriptions[name]}" if name in descriptions else "") for name in names)

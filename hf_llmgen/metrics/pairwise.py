@@ -53,6 +53,16 @@ def mean_cross_cosine_similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float(unit_sum(a)[0] @ unit_sum(b)[0] / (len(a) * len(b)))
 
 
+def nearest_cosine_similarity(a: np.ndarray, b: np.ndarray, block_elements: int = DEFAULT_BLOCK_ELEMENTS) -> np.ndarray:
+    """For each row of a, its highest cosine similarity to any row of b (blocks of a, no len(a) x len(b) matrix)."""
+    a, b = _check(a, "embeddings", 1), _check(b, "reference embeddings", 1)
+    units = np.concatenate([u for _, u in unit_chunks(b)])
+    nearest = np.empty(len(a))
+    for start, u in unit_chunks(a, max(1, block_elements // len(b))):
+        nearest[start : start + len(u)] = (u @ units.T).max(axis=1)
+    return nearest
+
+
 def _euclidean_sum(a: np.ndarray, b: np.ndarray, same: bool, block_elements: int) -> float:
     """Sum of euclidean distances over all (row of a, row of b) pairs, block by block."""
     b = np.asarray(b, dtype=np.float64)

@@ -1,0 +1,88 @@
+"""The study's human interventions, with the oracle standing in for the person, through the library's own
+transforms: label replacement (LR: a proxy fitted on k oracle-labelled rows, or the oracle itself) and out-of-scope
+filtering (OOSF: a proxy fitted on k rows marked in or out of scope)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import datasets
+import numpy as np
+
+from ..interventions import ProxyRelabeler, ScopeFilter
+from ..metrics.pairwise import nearest_cosine_similarity
+
+OUT_OF_SCOPE_SHARE = 0.05  # the share of real held-out rows that the out-of-scope rule would call out of scope
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """relabel: "proxy", "oracle" or None; human_rows: rows a person labels or marks; filter_scope: run OOSF."""
+
+    relabel: str | None = None
+    human_rows: int = 0
+    filter_scope: bool = False
+
+
+INTERVENTIONS = {
+    "none": Intervention(),
+    "LR proxy k=90": Intervention("proxy", 90),
+    "LR proxy k=180": Intervention("proxy", 180),
+    "LR oracle": Intervention("oracle"),
+    "OOSF k=180": Intervention(None, 180, True),
+    "LR + OOSF k=180": Intervention("proxy", 180, True),
+}
+
+
+def in_scope_marks(vectors: np.ndarray, real: np.ndarray, held_out: np.ndarray,
+                   share: float = OUT_OF_SCOPE_SHARE) -> np.ndarray:
+    """Simulated scope marks: a row is in scope when its nearest real row (in `real`) is at least as close as that
+    of all but `share` of the real `held_out` rows; rows farther from all real data are out of scope."""
+    threshold = np.quantile(nearest_cosine_similarity(held_out, real), share)
+    return nearest_cosine_similarity(vectors, real) >= threshold
+
+
+def human_sample(rows: int, k: int, seed: int) -> list[int]:
+    """The rows the simulated person labels or marks: `k` of `rows`, drawn with `seed`."""
+    return sorted(np.random.default_rng(seed).permutation(rows)[:k].tolist())
+
+
+def intervene(
+    intervention: Intervention,
+    data: datasets.Dataset,
+    oracle_labels: Sequence[str],
+    in_scope: np.ndarray,
+    seed: int,
+    embedding_cache_path: str | None = None,
+) -> tuple[datasets.Dataset | None, dict]:
+    """The rows after `intervention` (None when it cannot run, e.g. too few human labels of a class) and what it
+    did: {"human_rows", "relabelled", "removed", "note"}. `oracle_labels` and `in_scope` are per row of `data`."""
+    names = data.features["label"].names
+    human = human_sample(len(data), intervention.human_rows, seed)
+    texts = data["text"]
+    info: dict = {"human_rows": len(human)}
+    before = list(data["label"])
+    if intervention.relabel == "oracle":
+        oracle_ids = [names.index(label) for label in oracle_labels]
+        data = data.map(lambda batch, rows: {"label": [oracle_ids[i] for i in rows]}, with_indices=True, batched=True,
+                        keep_in_memory=True, desc="relabel (oracle)")
+    elif intervention.relabel == "proxy":
+        relabeler = ProxyRelabeler(names, embedding_cache_path=embedding_cache_path)
+        try:
+            relabeler.fit([texts[i] for i in human], [oracle_labels[i] for i in human])
+        except ValueError as err:
+            return None, {**info, "note": f"label replacement could not run: {err}"}
+        data = data.map(relabeler, batched=True, keep_in_memory=True, desc="relabel (proxy)")
+    info["relabelled"] = int(np.sum(np.array(before) != np.array(data["label"])))
+    info["removed"] = 0
+    if intervention.filter_scope:
+        scope = ScopeFilter(embedding_cache_path=embedding_cache_path)
+        try:
+            scope.fit([texts[i] for i in human], [bool(in_scope[i]) for i in human])
+        except ValueError as err:
+            info["note"] = f"out-of-scope filter not fitted, nothing removed: {err}"
+            return data, info
+        parts = scope.split(data, keep_in_memory=True)
+        data, info["removed"] = parts["kept"], len(parts["removed"])
+    return data, info

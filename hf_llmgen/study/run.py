@@ -1,0 +1,226 @@
+"""`run_study`: the diversity paper's study on a task with real data. Each diversification's rows are generated
+once per seed through `load_dataset` (one request cache for the whole study), every intervention is applied to
+them, and every cell is measured against the real data; the JSON is written after each cell, so a rerun with the
+same output resumes."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import datasets
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..backends import make_backend
+from ..builder import EMBEDDING_CACHE_FILE, REQUEST_CACHE_FILE, generation_summary
+from ..generation.cache import RequestCache
+from ..generation.label_check import LLMChecker
+from ..generation.prompts import MAX_CHOICE_LABELS
+from ..generation.settings import GenerationSettings
+from ..interventions.proxy import EmbeddingHandle
+from ..metrics.accuracy import agreement
+from ..metrics.diversity import average_pairwise_similarity, remote_clique
+from ..metrics.similarity import similarity
+from ..staging import staged_file, write_json
+from ..task import TaskSpec, load_task, preset_names
+from .grid import DIVERSIFICATIONS, grid_cells
+from .interventions import INTERVENTIONS, in_scope_marks, intervene
+from .reference import RealData, fit_classifier, load_real_data, scores, zero_shot
+from .report import markdown_table, plot_study, summarise
+
+STUDY_FILE, TABLE_FILE, FIGURE_FILE = "study.json", "study.md", "study.png"
+MIN_ORACLE_ROWS = 200
+K_VALUES = (90, 180)  # the real-row baselines' small sizes: the human labels of label replacement
+
+
+def run_study(
+    task: str | Mapping[str, Any],
+    data: str,
+    *,
+    output: str,
+    seeds: int = 3,
+    rows: int = 400,
+    grid: str | tuple = "default",
+    cache_dir: str | None = None,
+    test_rows: int = 2000,
+    oracle_rows: int = 8000,
+    generator_rows: int = 200,
+    generation: Mapping[str, Any] | None = None,
+) -> dict:
+    """Run (or resume) the study and write `output`/study.json, study.md and study.png; returns the record.
+
+    task: a preset name, a task YAML path or a dict; data: a folder holding TASK/train.jsonl and TASK/test.jsonl
+    (or those files). grid: "default", "full" or a (diversifications, interventions) pair. cache_dir: the datasets
+    and request cache (default: `output`/cache). test_rows: real test rows every cell is scored on; oracle_rows: real
+    train rows the oracle is fitted on; generator_rows: test rows the generator classifies as a baseline.
+    generation: further generation options for every cell (backend, model, ...).
+    """
+    spec = load_task(task)
+    if spec.multi_label:
+        raise ValueError(f"task: {spec.name!r} is multi-label; the study measures single-label tasks.")
+    for name, value in (("seeds", seeds), ("rows", rows), ("test_rows", test_rows)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name}: must be a whole number of at least 1, got {value!r}.")
+    diversifications, interventions = grid_cells(grid)
+    real = load_real_data(data, spec, test_rows)
+    pool = max(rows, *K_VALUES)
+    if len(real.train) < pool + MIN_ORACLE_ROWS:
+        raise ValueError(f"data: the real train split of {spec.name!r} has {len(real.train)} rows; the study needs "
+                         f"{pool + MIN_ORACLE_ROWS} ({pool} for the real-row baselines, the rest for the oracle).")
+    cache_dir = cache_dir or os.path.join(output, "cache")
+    os.makedirs(output, exist_ok=True)
+    study = Study(spec, task, real, pool, oracle_rows, cache_dir, dict(generation or {}))
+    record = _read_record(os.path.join(output, STUDY_FILE), spec.name, rows)
+    started = time.perf_counter()
+    if not record["baselines"]:
+        record["oracle"] = study.oracle_scores
+        record["baselines"] = study.baselines(seeds, rows, generator_rows)
+    done = {(c["diversification"], c["intervention"], c["seed"]) for c in record["cells"]}
+    with tqdm(total=seeds * len(diversifications) * len(interventions), desc="study cells") as bar:
+        for seed in range(seeds):
+            for diversification in diversifications:
+                todo = [name for name in interventions if (diversification, name, seed) not in done]
+                bar.update(len(interventions) - len(todo))
+                if not todo:
+                    continue
+                generated, generation_record = study.generate(diversification, rows, seed)
+                record["generations"].append(generation_record)
+                for cell in study.cells(generated, diversification, todo, seed):
+                    record["cells"].append(cell)
+                    _write(output, record, time.perf_counter() - started)
+                    started = time.perf_counter()
+                    bar.update(1)
+    _write(output, record, time.perf_counter() - started, final=True)
+    return record
+
+
+class Study:
+    """One task's real data, oracle and caches, and the study's steps on them."""
+
+    def __init__(self, spec: TaskSpec, task: Any, real: RealData, pool: int, oracle_rows: int, cache_dir: str,
+                 generation: dict) -> None:
+        self.spec, self.real, self.pool, self.cache_dir, self.generation = spec, real, pool, cache_dir, generation
+        self.preset = task if isinstance(task, str) and task in preset_names() else None
+        self.task_option = {} if self.preset else {"task": spec.to_dict()}
+        self.embed = EmbeddingHandle(cache_path=os.path.join(cache_dir, EMBEDDING_CACHE_FILE))
+        self.test_x = self.embed([row["text"] for row in real.test])
+        self.test_y = [row["label"] for row in real.test]
+        oracle_train = real.train[pool:pool + oracle_rows]
+        self.oracle_x = self.embed([row["text"] for row in oracle_train])
+        self.oracle = fit_classifier(self.oracle_x, [row["label"] for row in oracle_train])
+        self.oracle_scores = {"rows": len(oracle_train), **scores(self.oracle.predict(self.test_x), self.test_y),
+                              "kind": "logistic regression (C=10) on all-MiniLM-L6-v2 embeddings of real train rows"}
+
+    def baselines(self, seeds: int, rows: int, generator_rows: int) -> list[dict]:
+        """Zero-shot, the classifier on k and on `rows` real rows (per seed), and the generator's own few-shot
+        classification of the first `generator_rows` test rows."""
+        names = self.spec.label_names
+        found = [{"baseline": "zero-shot (label names)", "seed": 0, "rows": 0,
+                  **scores(zero_shot(names, self.embed, self.test_x), self.test_y)}]
+        for seed in range(seeds):
+            order = np.random.default_rng(seed).permutation(self.pool)
+            for k in (*K_VALUES, rows):
+                chosen = [self.real.train[i] for i in order[:k]]
+                model = fit_classifier(self.embed([r["text"] for r in chosen]), [r["label"] for r in chosen])
+                found.append({"baseline": f"real {k} rows", "seed": seed, "rows": k,
+                              **scores(model.predict(self.test_x), self.test_y)})
+        if len(names) <= MAX_CHOICE_LABELS and generator_rows > 0:
+            found.append(self.generator_baseline(generator_rows))
+        return found
+
+    def generator_baseline(self, n: int) -> dict:
+        """The generator choosing each test text's label (numbered options, the task's seed examples shown first)."""
+        texts, labels = [r["text"] for r in self.real.test[:n]], self.test_y[:n]
+        backend = make_backend(GenerationSettings(**self.generation))
+        cache = RequestCache(os.path.join(self.cache_dir, REQUEST_CACHE_FILE))
+        try:
+            probabilities = LLMChecker(self.spec, backend, cache, self.spec.examples).probabilities(texts)
+        finally:
+            backend.close()
+            cache.close()
+        names = np.array(self.spec.label_names)
+        predicted = np.where(probabilities.sum(axis=1) > 0, names[probabilities.argmax(axis=1)], "")
+        shots = f"{len(self.spec.examples)}-shot" if self.spec.examples else "zero-shot"
+        return {"baseline": f"generator {shots} ({n} test rows)", "seed": 0, "rows": len(self.spec.examples),
+                "abstained": int(np.sum(predicted == "")), **scores(list(predicted), labels)}
+
+    def generate(self, diversification: str, rows: int, seed: int) -> tuple[datasets.Dataset, dict]:
+        """The diversification's rows for `seed`, through the builder; always run again (never an earlier Arrow
+        file), so the request cache, which serves what it holds, is what saves time."""
+        started = time.perf_counter()
+        builder = datasets.load_dataset_builder(
+            "hf_llmgen", self.preset, cache_dir=self.cache_dir, num_examples=rows, seed=seed,
+            **self.task_option, **DIVERSIFICATIONS[diversification], **self.generation)
+        builder.download_and_prepare(download_mode=datasets.DownloadMode.FORCE_REDOWNLOAD)
+        summary = generation_summary(builder).to_dict()
+        generated = builder.as_dataset(split="train")
+        return generated, {"diversification": diversification, "seed": seed, "rows": len(generated),
+                           "requests": summary["requests"], "cached_requests": summary["cached_requests"],
+                           "dropped": summary["dropped"], "seconds": round(time.perf_counter() - started, 1)}
+
+    def cells(self, generated: datasets.Dataset, diversification: str, interventions: Sequence[str], seed: int):
+        """Each intervention's cell on the generated rows, measured (no LLM call)."""
+        vectors = self.embed(generated["text"])
+        oracle_labels = list(self.oracle.predict(vectors))
+        in_scope = in_scope_marks(vectors, self.oracle_x, self.test_x)
+        for name in interventions:
+            rows, info = intervene(INTERVENTIONS[name], generated, oracle_labels, in_scope, seed, self.embed.cache_path)
+            cell = {"diversification": diversification, "intervention": name, "seed": seed,
+                    "out_of_scope_rows": int(np.sum(~in_scope)), **info}
+            yield {**cell, **self.measure(rows)} if rows is not None else cell
+
+    def measure(self, rows: datasets.Dataset) -> dict:
+        """Diversity, similarity to the test rows, label accuracy against the oracle, and downstream scores."""
+        names = rows.features["label"].names
+        texts, labels = rows["text"], [names[i] for i in rows["label"]]
+        if len(texts) < 2:
+            return {"rows": len(texts), "note": "fewer than 2 rows: nothing to measure"}
+        vectors = self.embed(texts)
+        found = agreement(labels, list(self.oracle.predict(vectors)))
+        result = {"rows": len(texts), "remote_clique": remote_clique(vectors),
+                  "average_pairwise_similarity": average_pairwise_similarity(vectors),
+                  "similarity_to_test": similarity(vectors, self.test_x), "label_accuracy": found.accuracy,
+                  "label_accuracy_per_class": found.per_class}
+        if len(set(labels)) < 2:
+            return {**result, "note": "one label only: no classifier"}
+        return {**result, **scores(fit_classifier(vectors, labels).predict(self.test_x), self.test_y)}
+
+
+def _read_record(path: str, task: str, rows: int) -> dict:
+    """The study so far in `path` (a new one when there is none); an error when it holds another study."""
+    if not os.path.exists(path):
+        return {"task": task, "rows": rows, "cells": [], "generations": [], "baselines": [], "wall_seconds": 0.0}
+    with open(path, encoding="utf-8") as f:
+        record = json.load(f)
+    if (record.get("task"), record.get("rows")) != (task, rows):
+        raise ValueError(f"output: {path} holds a study of {record.get('task')!r} with {record.get('rows')} rows; "
+                         "give another --output for this one.")
+    return record
+
+
+def _write(output: str, record: dict, seconds: float, final: bool = False) -> None:
+    """Add `seconds` to the study's wall time and write its JSON (and, when `final`, the table and figure)."""
+    record["wall_seconds"] = round(record["wall_seconds"] + seconds, 1)
+    record["summary"] = summarise(record["cells"], ("diversification", "intervention"))
+    record["baseline_summary"] = summarise(record["baselines"], ("baseline",), ("rows", "accuracy", "macro_f1"))
+    record["request_cache"] = cache_savings(record["generations"])
+    write_json(os.path.join(output, STUDY_FILE), record)
+    if final:
+        with staged_file(os.path.join(output, TABLE_FILE)) as partial, open(partial, "w", encoding="utf-8") as f:
+            f.write(markdown_table(record["summary"], record["baseline_summary"]))
+        plot_study(os.path.join(output, FIGURE_FILE), record["summary"], record["baseline_summary"],
+                   f"{record['task']}: {record['rows']} generated rows per cell")
+
+
+def cache_savings(generations: Sequence[dict]) -> dict:
+    """Requests the shared request cache served, and the generation time that saved at this study's own pace."""
+    requests = sum(g["requests"] for g in generations)
+    cached = sum(g["cached_requests"] for g in generations)
+    seconds = sum(g["seconds"] for g in generations)
+    pace = seconds / (requests - cached) if requests > cached else 0.0
+    return {"requests": requests, "cached_requests": cached, "generation_seconds": round(seconds, 1),
+            "seconds_saved_estimate": round(cached * pace, 1)}

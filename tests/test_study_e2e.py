@@ -1,0 +1,58 @@
+"""`hf-llmgen study` end to end: a 2 x 2 grid with the embedded SmolLM2, the packaged MiniLM and real SST-2 rows."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+DATA = os.path.join(os.path.dirname(__file__), "fixtures", "sst2_sample")
+
+
+def _study(output, *extra):
+    return subprocess.run(
+        [sys.executable, "-m", "hf_llmgen.cli", "study", "sst2", "--data", DATA, "--output", str(output),
+         "--seeds", "1", "--rows", "8", "--test-rows", "120", "--generator-rows", "4",
+         "--diversifications", "none", "logit suppression", "--interventions", "none", "LR oracle", "--batch-size", "4", *extra],
+        capture_output=True, text=True, timeout=900,
+    )
+
+
+def test_a_small_study_writes_every_figure_and_a_rerun_resumes_without_a_request(tmp_path):
+    run = _study(tmp_path / "study")
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout)
+    record = json.load(open(tmp_path / "study" / "study.json", encoding="utf-8"))
+    assert result["summary"] == record["summary"] and len(record["cells"]) == 4
+    for cell in record["cells"]:
+        assert cell["rows"] == 8 and cell["seed"] == 0
+        for metric in ("remote_clique", "average_pairwise_similarity", "similarity_to_test", "label_accuracy",
+                       "accuracy", "macro_f1"):
+            assert 0.0 <= cell[metric] <= 1.0, (metric, cell)
+    oracle_cells = [c for c in record["cells"] if c["intervention"] == "LR oracle"]
+    assert all(c["label_accuracy"] == 1.0 for c in oracle_cells)  # every row took the oracle's label
+    none = {c["diversification"]: c for c in record["cells"] if c["intervention"] == "none"}
+    assert none["none"]["remote_clique"] != none["logit suppression"]["remote_clique"]
+    baselines = {b["baseline"]: b for b in record["baseline_summary"]}
+    assert set(baselines) == {"zero-shot (label names)", "real 90 rows", "real 180 rows", "real 8 rows",
+                              "generator 4-shot (4 test rows)"}
+    assert record["oracle"]["rows"] == 240 and 0.5 < record["oracle"]["accuracy"] <= 1.0
+    assert [g["diversification"] for g in record["generations"]] == ["none", "logit suppression"]
+    assert record["request_cache"]["requests"] == sum(g["requests"] for g in record["generations"]) > 0
+    table = open(tmp_path / "study" / "study.md", encoding="utf-8").read()
+    assert "| logit suppression | LR oracle | 8 |" in table and "| real 180 rows | 180 |" in table
+    assert open(tmp_path / "study" / "study.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+    again = _study(tmp_path / "study")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.load(open(tmp_path / "study" / "study.json", encoding="utf-8"))["generations"] == record["generations"]
+
+
+def test_the_command_names_missing_real_data_before_loading_a_model(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "hf_llmgen.cli", "study", "trec", "--data", DATA, "--output",
+                          str(tmp_path / "study")], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert "data: no real train split for task 'trec'" in run.stderr and not os.path.exists(tmp_path / "study")
