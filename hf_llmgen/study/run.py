@@ -78,7 +78,10 @@ def run_study(
     started = time.perf_counter()
     if not record["baselines"]:
         record["oracle"] = study.oracle_scores
-        record["baselines"] = study.baselines(seeds, rows, generator_rows)
+        record["baselines"] = study.baselines(generator_rows)
+    measured = {b["seed"] for b in record["baselines"] if b["baseline"].startswith("real ")}
+    for seed in sorted(set(range(seeds)) - measured):
+        record["baselines"] += study.real_rows(seed, rows)
     done = {(c["diversification"], c["intervention"], c["seed"]) for c in record["cells"]}
     with tqdm(total=seeds * len(diversifications) * len(interventions), desc="study cells") as bar:
         for seed in range(seeds):
@@ -115,21 +118,24 @@ class Study:
         self.oracle_scores = {"rows": len(oracle_train), **scores(self.oracle.predict(self.test_x), self.test_y),
                               "kind": "logistic regression (C=10) on all-MiniLM-L6-v2 embeddings of real train rows"}
 
-    def baselines(self, seeds: int, rows: int, generator_rows: int) -> list[dict]:
-        """Zero-shot, the classifier on k and on `rows` real rows (per seed), and the generator's own few-shot
-        classification of the first `generator_rows` test rows."""
+    def baselines(self, generator_rows: int) -> list[dict]:
+        """Zero-shot, and the generator's own few-shot classification of the first `generator_rows` test rows."""
         names = self.spec.label_names
         found = [{"baseline": "zero-shot (label names)", "seed": 0, "rows": 0,
                   **scores(zero_shot(names, self.embed, self.test_x), self.test_y)}]
-        for seed in range(seeds):
-            order = np.random.default_rng(seed).permutation(self.pool)
-            for k in (*K_VALUES, rows):
-                chosen = [self.real.train[i] for i in order[:k]]
-                model = fit_classifier(self.embed([r["text"] for r in chosen]), [r["label"] for r in chosen])
-                found.append({"baseline": f"real {k} rows", "seed": seed, "rows": k,
-                              **scores(model.predict(self.test_x), self.test_y)})
         if len(names) <= MAX_CHOICE_LABELS and generator_rows > 0:
             found.append(self.generator_baseline(generator_rows))
+        return found
+
+    def real_rows(self, seed: int, rows: int) -> list[dict]:
+        """The downstream classifier trained on k and on `rows` real train rows, drawn with `seed`."""
+        order = np.random.default_rng(seed).permutation(self.pool)
+        found = []
+        for k in (*K_VALUES, rows):
+            chosen = [self.real.train[i] for i in order[:k]]
+            model = fit_classifier(self.embed([r["text"] for r in chosen]), [r["label"] for r in chosen])
+            found.append({"baseline": f"real {k} rows", "seed": seed, "rows": k,
+                          **scores(model.predict(self.test_x), self.test_y)})
         return found
 
     def generator_baseline(self, n: int) -> dict:
