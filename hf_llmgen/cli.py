@@ -377,7 +377,7 @@ def train_command(args: argparse.Namespace) -> dict[str, float]:
 
 TARGET_FIXED = ("task", "num_examples", "prompt", "targets", "seed")  # generation settings `target` chooses itself
 STUDY_FIXED = ("task", "num_examples", "seed", "prompt", "logit_suppression", "temperature", "label_check",
-               "label_policy")  # generation settings the study's grid sets
+               "label_policy", "targets", "human_labels")  # generation settings the study sets, or has no use for
 
 
 def _generation_options(args: argparse.Namespace, fixed: Sequence[str]) -> dict[str, Any]:
