@@ -13,6 +13,7 @@ METRICS = ("rows", "remote_clique", "average_pairwise_similarity", "similarity_t
            "removed", "accuracy", "macro_f1")
 COLUMNS = ("remote_clique", "average_pairwise_similarity", "similarity_to_test", "label_accuracy", "removed",
            "accuracy", "macro_f1")
+BASELINE_LINES = ("--", ":", "-.", (0, (5, 1)), (0, (1, 3)), (0, (3, 1, 1, 1, 1, 1)))
 HEADERS = ("diversity (remote clique)", "APS", "similarity to test", "label acc.", "OOSF removed",
            "downstream acc.", "macro-F1")
 
@@ -91,7 +92,8 @@ def plot_study(path: str, summary: Sequence[dict], baselines: Sequence[dict], ti
     right.margins(y=0.05)
     right.set_yticks(positions, [f"{row['diversification']} / {row['intervention']}" for row in ordered], fontsize=8)
     for i, row in enumerate(baselines):
-        right.axvline(row["accuracy"], linestyle="--", color=f"C{(i + 3) % 10}", label=row["baseline"])
+        right.axvline(row["accuracy"], linestyle=BASELINE_LINES[i % len(BASELINE_LINES)], color="black", alpha=0.6,
+                      label=row["baseline"])
     right.set_xlabel("downstream accuracy on the real test rows (mean ± sd over seeds)")
     right.legend(fontsize=8, loc="lower right")
     figure.suptitle(title, fontsize=11)
