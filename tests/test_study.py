@@ -109,6 +109,10 @@ def test_a_study_without_real_data_stops_before_any_generation(tmp_path):
     assert not os.path.exists(tmp_path / "out")
     with pytest.raises(ValueError, match="rows: must be a whole number"):
         run_study("trec", str(tmp_path), output=str(tmp_path / "out"), rows=0)
+    with pytest.raises(ValueError, match=r"generation: \['temperature', 'tempo'\] cannot be given"):
+        run_study("trec", str(tmp_path), output=str(tmp_path / "out"), generation={"temperature": 1, "tempo": 2})
+    with pytest.raises(ValueError, match="backend"):
+        run_study("trec", str(tmp_path), output=str(tmp_path / "out"), generation={"backend": "gpt"})
 
 
 def test_few_shot_choice_shows_each_example_answered_with_its_label_number():

@@ -9,6 +9,7 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from typing import Any
 
 import datasets
@@ -62,10 +63,11 @@ def run_study(
     spec = load_task(task)
     if spec.multi_label:
         raise ValueError(f"task: {spec.name!r} is multi-label; the study measures single-label tasks.")
-    for name, value in (("seeds", seeds), ("rows", rows), ("test_rows", test_rows)):
+    for name, value in (("seeds", seeds), ("rows", rows), ("test_rows", test_rows), ("oracle_rows", oracle_rows)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name}: must be a whole number of at least 1, got {value!r}.")
     diversifications, interventions = grid_cells(grid)
+    check_generation(dict(generation or {}), spec)
     real = load_real_data(data, spec, test_rows)
     pool = max(rows, *K_VALUES)
     if len(real.train) < pool + MIN_ORACLE_ROWS:
@@ -99,6 +101,17 @@ def run_study(
                     bar.update(1)
     _write(output, record, time.perf_counter() - started, final=True)
     return record
+
+
+def check_generation(generation: dict, spec: TaskSpec) -> None:
+    """Raise ValueError for a generation option the study sets itself, does not know, or that is invalid."""
+    grid_set = {"task", "num_examples", "seed", *(name for options in DIVERSIFICATIONS.values() for name in options)}
+    known = {f.name for f in fields(GenerationSettings)}
+    wrong = sorted(set(generation) & grid_set) + sorted(set(generation) - known)
+    if wrong:
+        raise ValueError(f"generation: {wrong} cannot be given; the study sets {sorted(grid_set)} itself, and the "
+                         f"other options are {sorted(known - grid_set)}.")
+    GenerationSettings(task=spec.to_dict(), **generation).validate()
 
 
 class Study:
