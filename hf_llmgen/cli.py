@@ -44,7 +44,7 @@ from .interventions.selection import STRATEGIES
 from .metrics.report import class_names, label_names, require_column
 from .registration import BUILDER_NAME
 from .staging import staged, write_json
-from .study.grid import DIVERSIFICATIONS, GRIDS
+from .study.grid import DIVERSIFICATIONS, GRIDS, SET_BY_STUDY
 from .study.interventions import INTERVENTIONS
 from .task import TaskSpecError, load_task, preset_names
 
@@ -376,8 +376,7 @@ def train_command(args: argparse.Namespace) -> dict[str, float]:
 
 
 TARGET_FIXED = ("task", "num_examples", "prompt", "targets", "seed")  # generation settings `target` chooses itself
-STUDY_FIXED = ("task", "num_examples", "seed", "prompt", "logit_suppression", "temperature", "label_check",
-               "label_policy", "targets", "human_labels")  # generation settings the study sets, or has no use for
+STUDY_FIXED = (*SET_BY_STUDY, "targets", "human_labels")  # generation settings the study sets, or has no use for
 
 
 def _generation_options(args: argparse.Namespace, fixed: Sequence[str]) -> dict[str, Any]:

@@ -16,6 +16,9 @@ DIVERSIFICATIONS = {
     "attributed prompts": {**BASE, "logit_suppression": 0.0, "prompt": "attributes"},
 }
 
+SET_BY_STUDY = ("task", "num_examples", "seed",
+                *sorted({name for options in DIVERSIFICATIONS.values() for name in options}))  # not the user's
+
 GRIDS = {  # interventions make no LLM call, so every grid takes them all; diversifications cost generation time
     "default": (("none", "logit suppression", "attributed prompts"), tuple(INTERVENTIONS)),
     "full": (tuple(DIVERSIFICATIONS), tuple(INTERVENTIONS)),

@@ -28,7 +28,7 @@ from ..metrics.diversity import average_pairwise_similarity, remote_clique
 from ..metrics.similarity import similarity
 from ..staging import staged_file, write_json
 from ..task import TaskSpec, load_task, preset_names
-from .grid import DIVERSIFICATIONS, grid_cells
+from .grid import DIVERSIFICATIONS, SET_BY_STUDY, grid_cells
 from .interventions import INTERVENTIONS, in_scope_marks, intervene
 from .reference import RealData, fit_classifier, load_real_data, scores, zero_shot
 from .report import markdown_table, plot_study, summarise
@@ -105,7 +105,7 @@ def run_study(
 
 def check_generation(generation: dict, spec: TaskSpec) -> None:
     """Raise ValueError for a generation option the study sets itself, does not know, or that is invalid."""
-    grid_set = {"task", "num_examples", "seed", *(name for options in DIVERSIFICATIONS.values() for name in options)}
+    grid_set = set(SET_BY_STUDY)
     known = {f.name for f in fields(GenerationSettings)}
     wrong = sorted(set(generation) & grid_set) + sorted(set(generation) - known)
     if wrong:
