@@ -46,6 +46,7 @@ from .registration import BUILDER_NAME
 from .staging import staged, write_json
 from .study.grid import DIVERSIFICATIONS, GRIDS, SET_BY_STUDY
 from .study.interventions import INTERVENTIONS
+from .study.run import STUDY_FILE, run_study
 from .task import TaskSpecError, load_task, preset_names
 
 
@@ -268,7 +269,7 @@ OUTPUT_BYTES_PER_ROW = 4096
 
 
 class Interrupted(Exception):
-    """Ctrl-C stopped a generation; the message says what is kept and the command that resumes."""
+    """Ctrl-C stopped a generation or a study; the message says what is kept and the command that resumes."""
 
 
 def _cache_location(args: argparse.Namespace) -> tuple[str, str]:
@@ -284,6 +285,13 @@ def _resume_line(builder: datasets.DatasetBuilder, args: argparse.Namespace) -> 
     cache.close()
     return (f"interrupted: the request cache ({path}) holds {finished} finished requests; nothing was written "
             f"to {args.output}. To continue from them, run again: {shlex.join(['hf-llmgen', *args.argv])}")
+
+
+def _study_resume_line(args: argparse.Namespace) -> str:
+    path = os.path.join(args.output, STUDY_FILE)
+    cells = len(json.load(open(path, encoding="utf-8"))["cells"]) if os.path.exists(path) else 0
+    return (f"interrupted: {path} holds {cells} finished cells, and the request cache every finished request. "
+            f"To continue from them, run again: {shlex.join(['hf-llmgen', *args.argv])}")
 
 
 def load_any(path: str) -> datasets.Dataset:
@@ -387,13 +395,14 @@ def _generation_options(args: argparse.Namespace, fixed: Sequence[str]) -> dict[
 
 def study_command(args: argparse.Namespace) -> dict[str, Any]:
     """Run (or resume) the study; returns its summary rows and where it wrote them."""
-    from .study import run_study
-
     diversifications, interventions = GRIDS[args.grid]
     grid = (args.diversifications or diversifications, args.interventions or interventions)
-    record = run_study(args.task, args.data, output=args.output, seeds=args.seeds, rows=args.rows, grid=grid,
-                       cache_dir=args.cache_dir, test_rows=args.test_rows, generator_rows=args.generator_rows,
-                       generation=_generation_options(args, STUDY_FIXED))
+    try:
+        record = run_study(args.task, args.data, output=args.output, seeds=args.seeds, rows=args.rows, grid=grid,
+                           cache_dir=args.cache_dir, test_rows=args.test_rows, generator_rows=args.generator_rows,
+                           generation=_generation_options(args, STUDY_FIXED))
+    except KeyboardInterrupt:
+        raise Interrupted(_study_resume_line(args)) from None
     return {"output": args.output, "wall_seconds": record["wall_seconds"], "request_cache": record["request_cache"],
             "summary": record["summary"], "baselines": record["baseline_summary"]}
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 def test_attributed_rows_carry_their_configuration(tmp_path):
     ds = datasets.load_dataset("hf_llmgen", "ag_news", split="train", cache_dir=str(tmp_path), num_examples=8,
-                               prompt="attributes", logit_suppression=1.0, examples_per_prompt=1)
+                               prompt="attributes", logit_suppression=1.0, examples_per_prompt=1, max_new_tokens=40)
     task = load_task("ag_news")
     assert len(ds) == 8 and set(ds["prompt_style"]) == {"attributes"}
     names = ds.features["label"].names
@@ -52,7 +52,7 @@ def test_suggested_attributes_make_a_valid_task_that_generates_or_the_command_sa
     assert task.attributes and task.label_names == ["negative", "positive"]
     assert len(yaml.safe_load(text)["examples"]) == len(load_task("sst2").examples)
     ds = datasets.load_dataset("hf_llmgen", task=str(path), split="train", cache_dir=str(tmp_path / "cache"),
-                               num_examples=4, prompt="attributes")
+                               num_examples=4, prompt="attributes", max_new_tokens=40)
     assert len(ds) == 4
     assert all(f"attribute_{attribute.name}" in ds.column_names for attribute in task.attributes)
 
@@ -60,7 +60,8 @@ def test_suggested_attributes_make_a_valid_task_that_generates_or_the_command_sa
 def test_the_card_of_an_attributed_run_lists_the_attributes(tmp_path):
     out = tmp_path / "out"
     done = subprocess.run([sys.executable, "-m", "hf_llmgen.cli", "generate", "emotion", "--prompt", "attributes",
-                           "--num-examples", "6", "--output", str(out), "--cache-dir", str(tmp_path / "cache")],
+                           "--num-examples", "6", "--label-check", "none", "--max-new-tokens", "40",
+                           "--output", str(out), "--cache-dir", str(tmp_path / "cache")],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     card = (out / "README.md").read_text()

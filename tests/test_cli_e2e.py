@@ -24,6 +24,12 @@ def cli(*args):
     return [sys.executable, "-m", "hf_llmgen.cli", *args]
 
 
+def start_interruptible(args, **popen) -> subprocess.Popen:
+    """Start `args` with Ctrl-C's default action, as a terminal would, also when these tests run in a background
+    job (which ignores SIGINT, and its children inherit that)."""
+    return subprocess.Popen(args, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **popen)
+
+
 def finished_requests(cache_dir) -> int:
     path = os.path.join(cache_dir, REQUEST_CACHE_FILE)
     if not os.path.exists(path):
@@ -37,7 +43,8 @@ def finished_requests(cache_dir) -> int:
 
 def test_generate_writes_dataset_card_and_summary(tmp_path):
     out = tmp_path / "out"
-    args = ["generate", "sms_spam", "--num-examples", "6", "--output", str(out), "--cache-dir", str(tmp_path / "c")]
+    args = ["generate", "sms_spam", "--num-examples", "6", "--max-new-tokens", "40", "--output", str(out),
+            "--cache-dir", str(tmp_path / "c")]
     subprocess.run(cli(*args, "--format", "parquet", "--seed", "2"), check=True, cwd=tmp_path)
     summary = json.loads((out / "generation_summary.json").read_text())
     assert SUMMARY_KEYS <= set(summary)
@@ -57,6 +64,7 @@ def test_generate_writes_dataset_card_and_summary(tmp_path):
 
 def test_a_run_that_keeps_no_rows_says_why(tmp_path):
     args = ["generate", "sst2", "--num-examples", "2", "--max-requests", "1", "--min-words", "500",
+            "--max-new-tokens", "16",
             "--output", str(tmp_path / "o"), "--cache-dir", str(tmp_path / "c")]
     result = subprocess.run(cli(*args), capture_output=True, text=True)
     assert result.returncode == 2
@@ -78,7 +86,7 @@ def test_bad_task_file_exits_with_the_field_named(tmp_path):
 
 
 def test_a_killed_run_resumes_without_reissuing_finished_requests(tmp_path):
-    options = ["--num-examples", "12", "--seed", "9", "--batch-size", "3"]
+    options = ["--num-examples", "12", "--seed", "9", "--batch-size", "3", "--max-new-tokens", "40"]
 
     def run_generate(name):
         return cli("generate", "sst2", *options, "--output", str(tmp_path / name), "--cache-dir", str(tmp_path / name))

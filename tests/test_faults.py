@@ -13,7 +13,7 @@ import pytest
 from hf_llmgen.filesystem import FileSystemFault, check_writable, fault_of
 from hf_llmgen.staging import staged, write_json
 
-from test_cli_e2e import finished_requests
+from test_cli_e2e import finished_requests, start_interruptible
 
 
 def _mount_tmpfs(path, *options):
@@ -129,9 +129,9 @@ def test_cli_faults_end_in_one_line_before_any_model_loads(tmp_path, read_only):
 @pytest.mark.slow
 def test_ctrl_c_mid_run_says_what_is_kept_and_the_rerun_resumes(tmp_path):
     out, cache = tmp_path / "out", tmp_path / "cache"
-    args = ("generate", "sst2", "--num-examples", "12", "--batch-size", "4", "--output", str(out), "--cache-dir",
-            str(cache))
-    run = subprocess.Popen(_cli(*args), stderr=subprocess.PIPE, text=True)
+    args = ("generate", "sst2", "--num-examples", "12", "--batch-size", "2", "--max-new-tokens", "40", "--output",
+            str(out), "--cache-dir", str(cache))
+    run = start_interruptible(_cli(*args), stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while finished_requests(cache) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -14,6 +14,8 @@ from hf_llmgen.generation.parse import normalise
 
 pytestmark = pytest.mark.slow
 
+SHORT = 40  # max_new_tokens where a test needs rows, not long ones: a round ends sooner than at the default 96
+
 
 def generate(cache_dir, name="sst2", **options):
     return datasets.load_dataset("hf_llmgen", name, split="train", cache_dir=str(cache_dir), **options)
@@ -39,7 +41,7 @@ def test_two_label_preset(tmp_path):
 
 
 def test_six_label_preset_splits_its_rows_by_the_label_shares(tmp_path):
-    ds = generate(tmp_path, "emotion", num_examples=6, seed=0, prompt="simple")
+    ds = generate(tmp_path, "emotion", num_examples=6, seed=0, prompt="simple", max_new_tokens=SHORT)
     names = ds.features["label"].names
     assert len(names) == 6 and len({normalise(text) for text in ds["text"]}) == 6
     assert Counter(names[v] for v in ds["label"]) == {"sadness": 2, "joy": 2, "anger": 1, "fear": 1}
@@ -48,14 +50,14 @@ def test_six_label_preset_splits_its_rows_by_the_label_shares(tmp_path):
 def test_same_call_twice_is_identical_and_makes_no_llm_call(tmp_path):
     model = tmp_path / "model.gguf"
     shutil.copy(default_gguf_path(), model)
-    first = generate(tmp_path / "cache", num_examples=6, seed=3, model=str(model))
+    first = generate(tmp_path / "cache", num_examples=6, seed=3, model=str(model), max_new_tokens=SHORT)
     os.remove(model)  # a second call that touched the model would fail now
-    second = generate(tmp_path / "cache", num_examples=6, seed=3, model=str(model))
+    second = generate(tmp_path / "cache", num_examples=6, seed=3, model=str(model), max_new_tokens=SHORT)
     assert first.to_list() == second.to_list()
 
 
 def test_request_cache_rebuilds_the_same_data_without_new_requests(tmp_path):
-    options = dict(num_examples=6, seed=4, cache_dir=str(tmp_path))
+    options = dict(num_examples=6, seed=4, max_new_tokens=SHORT, cache_dir=str(tmp_path))
     first = datasets.load_dataset("hf_llmgen", "trec", split="train", **options)
     builder = datasets.load_dataset_builder("hf_llmgen", "trec", **options)
     builder.download_and_prepare(download_mode="force_redownload")
@@ -75,22 +77,24 @@ def test_several_texts_per_request_and_every_candidate_accounted_for(tmp_path):
 
 
 def test_a_different_seed_gives_different_data(tmp_path):
-    a = generate(tmp_path, num_examples=4, seed=10)
-    b = generate(tmp_path, num_examples=4, seed=11)
+    a = generate(tmp_path, num_examples=4, seed=10, max_new_tokens=SHORT)
+    b = generate(tmp_path, num_examples=4, seed=11, max_new_tokens=SHORT)
     assert a["text"] != b["text"]
 
 
 def test_streaming_yields_the_same_rows_from_the_request_cache(tmp_path):
-    stored = generate(tmp_path, num_examples=4, seed=5)
+    stored = generate(tmp_path, num_examples=4, seed=5, max_new_tokens=SHORT)
     streamed = datasets.load_dataset(  # streaming skips the stored split but reads the same request cache
-        "hf_llmgen", "sst2", split="train", streaming=True, cache_dir=str(tmp_path), num_examples=4, seed=5
+        "hf_llmgen", "sst2", split="train", streaming=True, cache_dir=str(tmp_path), num_examples=4, seed=5,
+        max_new_tokens=SHORT,
     )
     assert [row["text"] for row in streamed] == stored["text"]
 
 
 def test_shards_run_in_forked_workers_after_local_use_in_the_parent(tmp_path):
-    generate(tmp_path / "warm", num_examples=2, seed=7)  # the engine ran in this process before datasets forks
-    ds = generate(tmp_path / "forked", num_examples=8, seed=6, num_shards=2, num_proc=2)
+    # the engine runs in this process before datasets forks
+    generate(tmp_path / "warm", num_examples=2, seed=7, max_new_tokens=SHORT)
+    ds = generate(tmp_path / "forked", num_examples=8, seed=6, num_shards=2, num_proc=2, max_new_tokens=SHORT)
     assert_balanced_and_clean(ds, 8)
     assert sorted(set(ds["shard"])) == [0, 1]
 
@@ -103,7 +107,8 @@ def test_custom_task_dict_and_yaml_path(tmp_path):
             {"name": "praise", "description": "praise for the food or service"},
         ],
     }
-    ds = datasets.load_dataset("hf_llmgen", task=task, split="train", cache_dir=str(tmp_path), num_examples=4)
+    ds = datasets.load_dataset("hf_llmgen", task=task, split="train", cache_dir=str(tmp_path), num_examples=4,
+                               max_new_tokens=SHORT)
     assert_balanced_and_clean(ds, 4)
     assert ds.features["label"].names == ["complaint", "praise"]
 

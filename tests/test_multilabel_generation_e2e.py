@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 def generated(tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache")
     return datasets.load_dataset("hf_llmgen", "goemotions", split="train", cache_dir=str(cache), num_examples=10,
-                                 prompt="simple", examples_per_prompt=1)
+                                 prompt="simple", examples_per_prompt=1, max_new_tokens=40)
 
 
 def test_rows_carry_label_sets_in_the_planned_shares(generated):

@@ -98,8 +98,8 @@ def _cached_requests(cache_dir) -> int:
 def test_generate_through_the_server_and_the_key_is_in_no_file_or_log(server, key, tmp_path, capfd):
     out, cache = tmp_path / "out", tmp_path / "cache"
     code = main(["generate", "sst2", "--backend", "openai", "--base-url", server.url, "--model", MODEL,
-                 "--api-key-env", key, "--num-examples", "8", "--max-concurrency", "4", "--output", str(out),
-                 "--cache-dir", str(cache)])
+                 "--api-key-env", key, "--num-examples", "8", "--max-concurrency", "4", "--max-new-tokens", "40",
+                 "--output", str(out), "--cache-dir", str(cache)])
     assert code == 0
     generated = datasets.load_from_disk(str(out / "train"))
     assert len(generated) == 8 and set(generated["backend"]) == {"openai"} and set(generated["model"]) == {MODEL}
@@ -177,7 +177,7 @@ def test_a_server_killed_mid_run_and_restarted_loses_nothing(server, key, tmp_pa
         server.start()
 
     chaos = _once_requests_finish(tmp_path, 3, restart)
-    ds = _generate(tmp_path, server, key, num_examples=12, batch_size=6, max_concurrency=3)
+    ds = _generate(tmp_path, server, key, num_examples=12, batch_size=6, max_concurrency=3, max_new_tokens=40)
     chaos.join(timeout=180)
     assert chaos.done.is_set()  # the server really went down mid-run
     assert len(ds) == 12
@@ -192,7 +192,7 @@ def test_a_server_gone_for_good_stops_the_run_and_a_rerun_reuses_every_finished_
     out = tmp_path / "out"
     command = ["generate", "sst2", "--backend", "openai", "--base-url", server.url, "--model", MODEL,
                "--api-key-env", key, "--num-examples", "12", "--batch-size", "4", "--max-concurrency", "2",
-               "--max-retries", "1", "--output", str(out), "--cache-dir", str(tmp_path),
+               "--max-retries", "1", "--max-new-tokens", "40", "--output", str(out), "--cache-dir", str(tmp_path),
                "--logit-suppression", "0"]  # the generation requests fail, not the tokenizer (tested below)
     killer = _once_requests_finish(tmp_path, 4, server.kill)
     try:
@@ -304,6 +304,7 @@ def test_requests_per_minute_spaces_the_requests(server, key, tmp_path):
     ds = datasets.load_dataset(
         "hf_llmgen", "sst2", split="train", cache_dir=str(tmp_path), backend="openai", model=MODEL,
         base_url=proxy.url, api_key_env=key, num_examples=4, batch_size=4, max_concurrency=4, requests_per_minute=60,
+        max_new_tokens=40,
     )
     proxy.server.shutdown()
     starts = [at for at, _ in proxy.seen]
@@ -312,7 +313,8 @@ def test_requests_per_minute_spaces_the_requests(server, key, tmp_path):
 
 def _choices_run(tmp_path, proxy, key):
     """8 rows, 4 requests of a label sharing one prompt; the run's summary."""
-    ds, summary = _run_through(proxy, tmp_path, key, num_examples=8, batch_size=8, choices_per_prompt=4)
+    ds, summary = _run_through(proxy, tmp_path, key, num_examples=8, batch_size=8, choices_per_prompt=4,
+                               max_new_tokens=40)
     assert len(ds) == 8 and sorted(Counter(ds["label"]).values()) == [4, 4]
     assert len(set(zip(ds["request_key"], ds["candidate_index"]))) == 8
     assert len(set(ds["request_key"])) > 2  # the choices of one prompt are requests of their own (one completion
@@ -344,7 +346,7 @@ def test_the_completions_endpoint_generates_rows(server, key, tmp_path):
     ds = datasets.load_dataset(
         "hf_llmgen", "sst2", split="train", cache_dir=str(tmp_path), backend="openai", model=MODEL,
         base_url=proxy.url, api_key_env=key, api="completions", num_examples=4, prompt="simple", min_words=1,
-        label_check="none",  # this test is about the endpoint; the check could leave a label short of its rows
+        max_new_tokens=40, label_check="none",  # this test is about the endpoint; the check could leave a label short of its rows
     )
     proxy.server.shutdown()
     assert len(ds) == 4 and set(ds["backend"]) == {"openai-completions"}
@@ -357,8 +359,8 @@ def test_max_cost_stops_the_run_cleanly_and_a_rerun_pays_only_for_new_requests(s
     prices.write_text(f"{MODEL}: {{input: 100, output: 100}}\n")  # USD per million tokens: 1 cent per 100
     out = tmp_path / "out"
     command = ["generate", "sst2", "--backend", "openai", "--base-url", server.url, "--model", MODEL,
-               "--api-key-env", key, "--num-examples", "16", "--prices", str(prices), "--output", str(out),
-               "--cache-dir", str(tmp_path)]
+               "--api-key-env", key, "--num-examples", "16", "--max-new-tokens", "40", "--prices", str(prices),
+               "--output", str(out), "--cache-dir", str(tmp_path)]
     assert main(command + ["--max-cost", "0.1", "--estimate"]) == 0
     estimate = json.loads(capfd.readouterr().out)
     assert estimate["requests_if_every_text_is_kept"] == 16 and estimate["cost_usd_at_most"] == 0.1
@@ -403,6 +405,7 @@ def test_requests_run_concurrently_up_to_max_concurrency_and_share_several_urls(
     ds = datasets.load_dataset(
         "hf_llmgen", "sst2", split="train", cache_dir=str(tmp_path), backend="openai", model=MODEL,
         base_url=f"{first.url},{second.url}", api_key_env=key, num_examples=12, batch_size=12, max_concurrency=3,
+        max_new_tokens=40,
     )
     first.server.shutdown()
     second.server.shutdown()

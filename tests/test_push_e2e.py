@@ -47,8 +47,9 @@ def run(hub, tmp_path, *args, token=CANARY):
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     folder = tmp_path_factory.mktemp("gen")
-    subprocess.run([sys.executable, "-m", "hf_llmgen.cli", "generate", "sst2", "--num-examples", "4", "--output",
-                    str(folder / "out"), "--cache-dir", str(folder / "cache")], check=True, cwd=folder)
+    subprocess.run([sys.executable, "-m", "hf_llmgen.cli", "generate", "sst2", "--num-examples", "4",
+                    "--max-new-tokens", "40", "--output", str(folder / "out"), "--cache-dir", str(folder / "cache")],
+                   check=True, cwd=folder)
     return folder / "out"
 
 

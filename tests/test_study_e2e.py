@@ -2,26 +2,51 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
+
+from test_cli_e2e import finished_requests, start_interruptible
 
 pytestmark = pytest.mark.slow
 
 DATA = os.path.join(os.path.dirname(__file__), "fixtures", "sst2_sample")
+GENERATOR_ROWS = 4  # test rows the generator classifies (a baseline, before any generation), a request each
 
 
-def _study(output, *extra):
-    return subprocess.run(
-        [sys.executable, "-m", "hf_llmgen.cli", "study", "sst2", "--data", DATA, "--output", str(output),
-         "--seeds", "1", "--rows", "8", "--test-rows", "120", "--generator-rows", "4",
-         "--diversifications", "none", "logit suppression", "--interventions", "none", "LR oracle", "--batch-size", "4", *extra],
-        capture_output=True, text=True, timeout=900,
-    )
+def _command(output):
+    return [sys.executable, "-m", "hf_llmgen.cli", "study", "sst2", "--data", DATA, "--output", str(output),
+            "--seeds", "1", "--rows", "8", "--test-rows", "120", "--generator-rows", str(GENERATOR_ROWS),
+            "--diversifications", "none", "logit suppression", "--interventions", "none", "LR oracle",
+            "--batch-size", "4", "--max-new-tokens", "40"]
 
 
-def test_a_small_study_writes_every_figure_and_a_rerun_resumes_without_a_request(tmp_path):
+def _study(output):
+    return subprocess.run(_command(output), capture_output=True, text=True, timeout=900)
+
+
+def _interrupt_in_the_first_generation(output):
+    """Start the study, press Ctrl-C once two of its first generation's requests are in the request cache; the
+    exit status and stderr."""
+    run = start_interruptible(_command(output), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while finished_requests(output / "cache") < GENERATOR_ROWS + 2 and time.monotonic() < deadline:
+        assert run.poll() is None, "the study ended before it could be interrupted"
+        time.sleep(0.2)
+    run.send_signal(signal.SIGINT)
+    _, error = run.communicate(timeout=30)
+    return run.returncode, error
+
+
+def test_a_small_study_writes_every_figure_and_an_interrupted_or_finished_one_resumes(tmp_path):
+    code, error = _interrupt_in_the_first_generation(tmp_path / "study")
+    assert code == 130 and "Traceback" not in error, error[-3000:]
+    assert f"interrupted: {tmp_path / 'study' / 'study.json'} holds 0 finished cells" in error
+    assert "To continue from them, run again: hf-llmgen study sst2" in error
+
     run = _study(tmp_path / "study")
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout)
@@ -42,6 +67,7 @@ def test_a_small_study_writes_every_figure_and_a_rerun_resumes_without_a_request
     assert record["oracle"]["rows"] == 240 and 0.5 < record["oracle"]["accuracy"] <= 1.0
     assert [g["diversification"] for g in record["generations"]] == ["none", "logit suppression"]
     assert record["request_cache"]["requests"] == sum(g["requests"] for g in record["generations"]) > 0
+    assert record["generations"][0]["cached_requests"] >= 2  # what the interrupted run had generated
     table = open(tmp_path / "study" / "study.md", encoding="utf-8").read()
     assert "| logit suppression | LR oracle | 8 |" in table and "| real 180 rows | 180 |" in table
     assert open(tmp_path / "study" / "study.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n"
