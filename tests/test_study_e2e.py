@@ -64,6 +64,9 @@ def test_a_small_study_writes_every_figure_and_an_interrupted_or_finished_one_re
     baselines = {b["baseline"]: b for b in record["baseline_summary"]}
     assert set(baselines) == {"zero-shot (label names)", "real 90 rows", "real 180 rows", "real 8 rows",
                               "generator 4-shot (4 test rows)"}
+    generator = next(b for b in record["baselines"] if b["baseline"].startswith("generator"))
+    top = generator["top_choice"]  # of 4 texts and 2 labels, the most chosen holds at least half
+    assert top["label"] in ("negative", "positive", "") and 0.5 <= top["share"] <= 1
     assert record["oracle"]["rows"] == 240 and 0.5 < record["oracle"]["accuracy"] <= 1.0
     assert [g["diversification"] for g in record["generations"]] == ["none", "logit suppression"]
     assert record["request_cache"]["requests"] == sum(g["requests"] for g in record["generations"]) > 0

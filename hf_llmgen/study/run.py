@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
@@ -78,12 +80,11 @@ def run_study(
     study = Study(spec, task, real, pool, oracle_rows, cache_dir, dict(generation or {}))
     record = _read_record(os.path.join(output, STUDY_FILE), spec.name, rows)
     started = time.perf_counter()
-    if not record["baselines"]:
-        record["oracle"] = study.oracle_scores
-        record["baselines"] = study.baselines(generator_rows)
-    measured = {b["seed"] for b in record["baselines"] if b["baseline"].startswith("real ")}
-    for seed in sorted(set(range(seeds)) - measured):
-        record["baselines"] += study.real_rows(seed, rows)
+    record["oracle"] = study.oracle_scores
+    # measured again on every run (from the embedding and request caches after the first): always the current way
+    record["baselines"] = study.baselines(generator_rows) + [
+        baseline for seed in sorted(set(range(seeds)) | {c["seed"] for c in record["cells"]})
+        for baseline in study.real_rows(seed, rows)]
     done = {(c["diversification"], c["intervention"], c["seed"]) for c in record["cells"]}
     with tqdm(total=seeds * len(diversifications) * len(interventions), desc="study cells") as bar:
         for seed in range(seeds):
@@ -152,20 +153,25 @@ class Study:
         return found
 
     def generator_baseline(self, n: int) -> dict:
-        """The generator choosing each test text's label (numbered options, the task's seed examples shown first)."""
+        """The generator choosing each test text's label (numbered options, the task's seed examples shown first,
+        in a shuffled order: in the task's order their answers count 1, 2, 3, ..., which a small model continues);
+        `top_choice` is the label it chose most and the share of texts it chose it for."""
         texts, labels = [r["text"] for r in self.real.test[:n]], self.test_y[:n]
+        examples = random.Random(0).sample(list(self.spec.examples), len(self.spec.examples))
         backend = make_backend(GenerationSettings(**self.generation))
         cache = RequestCache(os.path.join(self.cache_dir, REQUEST_CACHE_FILE))
         try:
-            probabilities = LLMChecker(self.spec, backend, cache, self.spec.examples).probabilities(texts)
+            probabilities = LLMChecker(self.spec, backend, cache, examples).probabilities(texts)
         finally:
             backend.close()
             cache.close()
         names = np.array(self.spec.label_names)
         predicted = np.where(probabilities.sum(axis=1) > 0, names[probabilities.argmax(axis=1)], "")
-        shots = f"{len(self.spec.examples)}-shot" if self.spec.examples else "zero-shot"
-        return {"baseline": f"generator {shots} ({n} test rows)", "seed": 0, "rows": len(self.spec.examples),
-                "abstained": int(np.sum(predicted == "")), **scores(list(predicted), labels)}
+        top, count = Counter(predicted.tolist()).most_common(1)[0]
+        shots = f"{len(examples)}-shot" if examples else "zero-shot"
+        return {"baseline": f"generator {shots} ({n} test rows)", "seed": 0, "rows": len(examples),
+                "abstained": int(np.sum(predicted == "")), "top_choice": {"label": top, "share": count / len(texts)},
+                **scores(list(predicted), labels)}
 
     def generate(self, diversification: str, rows: int, seed: int) -> tuple[datasets.Dataset, dict]:
         """The diversification's rows for `seed`, through the builder; always run again (never an earlier Arrow
