@@ -154,8 +154,8 @@ class Study:
 
     def generator_baseline(self, n: int) -> dict:
         """The generator choosing each test text's label (numbered options, the task's seed examples shown first,
-        in a shuffled order: in the task's order their answers count 1, 2, 3, ..., which a small model continues);
-        `top_choice` is the label it chose most and the share of texts it chose it for."""
+        shuffled with a fixed seed so that their answers do not count 1, 2, 3, ...); `top_choice` is the label it
+        chose most and the share of texts it chose it for (near 1: it answers the same whatever the text)."""
         texts, labels = [r["text"] for r in self.real.test[:n]], self.test_y[:n]
         examples = random.Random(0).sample(list(self.spec.examples), len(self.spec.examples))
         backend = make_backend(GenerationSettings(**self.generation))
