@@ -50,6 +50,15 @@ def test_first_token_log_probabilities_are_stored_with_their_completion(tmp_path
     assert cache.get("k").top_logprobs == ()
 
 
+def test_a_put_that_fails_midway_stores_nothing_and_raises_its_own_error(tmp_path):
+    cache = RequestCache(str(tmp_path / "r.sqlite"))
+    with pytest.raises(TypeError, match="not JSON serializable"):  # after the completion's row, before COMMIT
+        cache.put("k", Completion("1", [33], 80, 1, (("1", {-0.5}),)))
+    assert cache.get("k") is None and len(cache) == 0
+    cache.put("k", Completion("1", [33], 80, 1))  # no transaction was left open
+    assert len(cache) == 1
+
+
 def test_run_stats_are_kept_per_shard(tmp_path):
     cache = RequestCache(str(tmp_path / "r.sqlite"))
     cache.put_stats("run", 1, {"rows": 2})

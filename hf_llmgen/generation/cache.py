@@ -87,8 +87,9 @@ class RequestCache:
             if completion.top_logprobs:
                 self._db.execute("INSERT INTO top_logprobs VALUES (?, ?)", (key, json.dumps(completion.top_logprobs)))
             self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
+        except BaseException:  # Ctrl-C can land after COMMIT too: then there is nothing to roll back
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
 
     def put_stats(self, run_id: str, shard: int, stats: dict[str, Any]) -> None:
