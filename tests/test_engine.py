@@ -39,3 +39,10 @@ def test_a_file_the_engine_cannot_load_fails_in_the_probe_not_in_this_process(tm
     backend = LocalBackend(str(bad))
     with pytest.raises(ValueError, match="model: .*could not start with .*broken.gguf"):
         list(backend.generate([Request([{"role": "user", "content": "Hi"}], 4, 0.0, 1.0, 0)]))
+
+
+def test_no_requests_start_no_engine():
+    # a run served whole from the request cache asks for nothing; an engine started and closed at once can hang
+    backend = LocalBackend()
+    assert list(backend.generate([])) == [] and backend._engine is None
+    backend.close()

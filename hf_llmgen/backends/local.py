@@ -62,7 +62,10 @@ class LocalBackend(Backend):
         return self._engine
 
     def generate(self, requests: Sequence[Request]) -> Iterator[tuple[int, Completion | RequestFailure]]:
-        """All requests go to the engine at once; each is yielded as its slot finishes it."""
+        """All requests go to the engine at once; each is yielded as its slot finishes it. No requests (every one
+        served from the request cache) start no engine: one started and closed at once can hang in its shutdown."""
+        if not requests:
+            return
         engine = self.engine  # started here, once, not by each worker thread
         pool = ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="hf_llmgen-local")
         try:
