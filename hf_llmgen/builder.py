@@ -58,16 +58,8 @@ class LLMGen(datasets.GeneratorBasedBuilder):
         if isinstance(config_kwargs.get("human_labels"), str):
             config_kwargs["human_labels"] = read_human_labels(config_kwargs["human_labels"])
         config, config_id = super()._create_builder_config(config_name, custom_features, config_id, **config_kwargs)
-        config.validate()
         spec = load_task(config.task)
-        check_label_options(config, spec)
-        check_targets(config, spec)
-        if config.prompt == "attributes" and not spec.attributes:
-            raise ValueError(
-                "prompt: 'attributes' needs attributes in the task spec; add them (or draft them with "
-                "`hf-llmgen attributes suggest TASK`), or pick another prompt style."
-            )
-        check_max_cost(config, spec)
+        check_settings(config, spec)
         for note in unwise_settings(config, spec):
             logger.warning(note)
         return config, config_id
@@ -138,6 +130,15 @@ def check_option_names(options: dict) -> None:
                              f"{', '.join(f.name for f in dataclasses.fields(GenerationSettings))}.")
 
 
+def check_settings(settings: GenerationSettings, task) -> None:
+    """Raise ValueError for an option that is invalid or does not fit the task: every check made before any LLM
+    call."""
+    settings.validate()
+    check_label_options(settings, task)
+    check_prompt(settings, task)
+    check_max_cost(settings, task)
+
+
 def check_label_options(settings: GenerationSettings, task) -> None:
     """The label-check options fit the task: the proxy's human labels name its labels, `relabel` needs one
     label per row."""
@@ -150,8 +151,12 @@ def check_label_options(settings: GenerationSettings, task) -> None:
                          "tasks only; use 'keep' or 'drop' for a multi-label task.")
 
 
-def check_targets(settings: GenerationSettings, task) -> None:
-    """`prompt='targeted'` has targets to write for, on a single-label task; targets come with that prompt."""
+def check_prompt(settings: GenerationSettings, task) -> None:
+    """The prompt style has what it needs: `attributes` the task's attributes, `targeted` targets to write for,
+    on a single-label task; targets come with that prompt."""
+    if settings.prompt == "attributes" and not task.attributes:
+        raise ValueError("prompt: 'attributes' needs attributes in the task spec; add them (or draft them with "
+                         "`hf-llmgen attributes suggest TASK`), or pick another prompt style.")
     if settings.prompt == "targeted" and not task.targets:
         raise ValueError("prompt: 'targeted' writes texts for a classifier's blind spots; give them with targets=... "
                          "(a hypotheses file from `hf-llmgen target`, or a list of {label, hypothesis}).")

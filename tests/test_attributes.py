@@ -63,7 +63,7 @@ def test_the_direct_prompt_states_one_value_of_each_attribute_where_the_task_has
         "Length: one sentence. Aspect: the pacing. Genre: horror film. Style: measured.",
     ]
     assert uses_attributes("direct", task) and uses_attributes("attributes", task)
-    assert not uses_attributes("direct", load_task("trec")) and not uses_attributes("simple", task)
+    assert not uses_attributes("direct", load_task("subj")) and not uses_attributes("simple", task)
 
 
 

@@ -32,7 +32,7 @@ def test_attributed_rows_carry_their_configuration(tmp_path):
 
 def test_attributes_prompt_needs_attributes_in_the_task(tmp_path):
     with pytest.raises(ValueError, match="prompt: 'attributes' needs attributes in the task spec"):
-        datasets.load_dataset_builder("hf_llmgen", "trec", cache_dir=str(tmp_path), prompt="attributes")
+        datasets.load_dataset_builder("hf_llmgen", "subj", cache_dir=str(tmp_path), prompt="attributes")
 
 
 def test_suggested_attributes_make_a_valid_task_that_generates_or_the_command_says_none_were_usable(tmp_path):

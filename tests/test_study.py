@@ -113,6 +113,10 @@ def test_a_study_without_real_data_stops_before_any_generation(tmp_path):
         run_study("trec", str(tmp_path), output=str(tmp_path / "out"), generation={"temperature": 1, "tempo": 2})
     with pytest.raises(ValueError, match="backend"):
         run_study("trec", str(tmp_path), output=str(tmp_path / "out"), generation={"backend": "gpt"})
+    with pytest.raises(ValueError, match="grid: the 'attributed prompts' cells cannot run on 'subj': prompt: "
+                                         "'attributes' needs attributes in the task spec"):
+        run_study("subj", str(tmp_path), output=str(tmp_path / "out"))
+    assert not os.path.exists(tmp_path / "out")
 
 
 def test_few_shot_choice_shows_each_example_answered_with_its_label_number():

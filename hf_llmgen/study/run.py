@@ -19,7 +19,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..backends import make_backend
-from ..builder import EMBEDDING_CACHE_FILE, REQUEST_CACHE_FILE, generation_summary
+from ..builder import EMBEDDING_CACHE_FILE, REQUEST_CACHE_FILE, check_settings, generation_summary
 from ..generation.cache import RequestCache
 from ..generation.label_check import LLMChecker
 from ..generation.prompts import MAX_CHOICE_LABELS
@@ -69,7 +69,7 @@ def run_study(
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name}: must be a whole number of at least 1, got {value!r}.")
     diversifications, interventions = grid_cells(grid)
-    check_generation(dict(generation or {}), spec)
+    check_generation(dict(generation or {}), spec, diversifications, rows)
     real = load_real_data(data, spec, test_rows)
     pool = max(rows, *K_VALUES)
     if len(real.train) < pool + MIN_ORACLE_ROWS:
@@ -104,8 +104,9 @@ def run_study(
     return record
 
 
-def check_generation(generation: dict, spec: TaskSpec) -> None:
-    """Raise ValueError for a generation option the study sets itself, does not know, or that is invalid."""
+def check_generation(generation: dict, spec: TaskSpec, diversifications: Sequence[str], rows: int) -> None:
+    """Raise ValueError for a generation option the study sets itself, does not know, or that is invalid, and for
+    a diversification the task cannot take (attributed prompts without attributes): before any generation."""
     grid_set = set(SET_BY_STUDY)
     known = {f.name for f in fields(GenerationSettings)}
     wrong = sorted(set(generation) & grid_set) + sorted(set(generation) - known)
@@ -113,6 +114,13 @@ def check_generation(generation: dict, spec: TaskSpec) -> None:
         raise ValueError(f"generation: {wrong} cannot be given; the study sets {sorted(grid_set)} itself, and the "
                          f"other options are {sorted(known - grid_set)}.")
     GenerationSettings(task=spec.to_dict(), **generation).validate()
+    for name in diversifications:
+        try:
+            check_settings(GenerationSettings(task=spec.to_dict(), num_examples=rows, **DIVERSIFICATIONS[name],
+                                              **generation), spec)
+        except ValueError as error:
+            raise ValueError(f"grid: the {name!r} cells cannot run on {spec.name!r}: {error} (or leave {name!r} "
+                             "out of the grid)") from None
 
 
 class Study:
