@@ -5,7 +5,9 @@ hypotheses written by hand; and a synthetic blind spot whose cause is known.
 Per task and seed: a starting classifier (the packaged MiniLM body with a head, `hf-llmgen train`'s Trainer
 path) is fine-tuned on `--train-rows` real train rows; its blind spots are found on `--eval-rows` other real train
 rows; every condition is scored on `--test-rows` rows of the real test split at the starting model's threshold
-(the median confidence of its correct predictions on the eval rows). Conditions, each retraining from the base:
+(the median confidence of its correct predictions on the eval rows) and at each model's own threshold (the same
+median for that model: a retrained model surer of everything passes a fixed threshold more often). Conditions,
+each retraining from the base:
 - "targeted, LLM hypotheses": `TargetedLoop` as `hf-llmgen target` runs it, with the embedded model;
 - "targeted, hand-written hypotheses": the same loop with `benchmarks/hypotheses/<task>.yaml`, written once by
   reading the seed-0 starting model's errors on its eval rows (`--show-errors` prints them);
@@ -43,6 +45,7 @@ TASKS = ("sst2", "ag_news")
 TRAIN_FILES = {"ag_news": "train_subset8k"}
 FEATURE = "I saw it at a festival."  # the synthetic blind spot's spurious phrase
 HERE = os.path.dirname(os.path.abspath(__file__))
+SCORES = ("accuracy", "macro_f1", "confident_errors", "confident_errors_own_threshold")
 TRAINING = {"epochs": 5.0, "batch_size": 16, "learning_rate": 1e-4}  # a 300-row start model that is sure of itself
 
 
@@ -72,16 +75,18 @@ def dataset(rows: list[dict], names: list[str]) -> datasets.Dataset:
     return datasets.Dataset.from_list(rows).cast_column("label", datasets.ClassLabel(names=names))
 
 
-def untargeted(task: str, start_train: datasets.Dataset, count: int, test: datasets.Dataset, threshold: float,
-               folder: str, seed: int, cache_dir: str) -> dict:
-    """Scores after retraining on the start rows plus `count` rows of the task's default generation."""
+def untargeted(task: str, start_train: datasets.Dataset, count: int, evaluation: datasets.Dataset,
+               test: datasets.Dataset, threshold: float, folder: str, seed: int, cache_dir: str) -> dict:
+    """Scores after retraining on the start rows plus `count` rows of the task's default generation (its own
+    threshold from the eval rows, as the loop's)."""
     generated = datasets.load_dataset(BUILDER_NAME, task, split="train", num_examples=count, seed=seed + 1,
                                       cache_dir=cache_dir).select_columns(["text", "label"])
     generated = generated.cast_column("label", datasets.ClassLabel(names=start_train.features["label"].names))
     model = os.path.join(folder, "model")
     if not os.path.exists(os.path.join(model, "config.json")):
         train_classifier(datasets.concatenate_datasets([start_train, generated]), model, seed=seed, **TRAINING)
-    return {"added_rows": len(generated), "test": scores(predict(model, test), threshold), "model": model}
+    own = confidence_threshold(predict(model, evaluation))
+    return {"added_rows": len(generated), "test": scores(predict(model, test), threshold, own), "model": model}
 
 
 def run_cell(task: str, seed: int, condition: str, args: argparse.Namespace, synthetic: bool) -> dict:
@@ -108,8 +113,8 @@ def run_cell(task: str, seed: int, condition: str, args: argparse.Namespace, syn
     else:
         llm = TargetedLoop(start, train, evaluation, os.path.join(work, "llm"), **loop_options).run(args.rounds)
         count = sum(report["added_rows"] for report in llm[1:])
-        after = untargeted(task, train, count, test, llm[0]["threshold"], os.path.join(work, "untargeted"), seed,
-                           cache)
+        after = untargeted(task, train, count, evaluation, test, llm[0]["threshold"],
+                           os.path.join(work, "untargeted"), seed, cache)
         reports = [llm[0], {"round": len(llm) - 1, **after}]
     cell = {"task": task, "seed": seed, "condition": condition, "synthetic": synthetic,
             "threshold": reports[0]["threshold"], "before": reports[0]["test"], "after": reports[-1]["test"],
@@ -130,14 +135,16 @@ def feature_errors(reports: list[dict], test_rows: list[dict], names: list[str],
     data = dataset(shifted, names)
     threshold = reports[0]["threshold"]
     before = len(confident_errors(predict(reports[0]["model"], data), threshold))
-    after = len(confident_errors(predict(reports[-1]["model"], data), threshold))
+    after = predict(reports[-1]["model"], data)
     named = None
     if condition != "untargeted, same number of rows":
         folder = os.path.join(work, "human" if "hand" in condition else "llm")
         text = "".join(open(os.path.join(folder, f"round_{r['round']}", "hypotheses.yaml"), encoding="utf-8").read()
                        for r in reports[1:])
         named = "festival" in text.split("hypotheses:", 1)[1].lower()
-    return {"feature_rows": len(shifted), "feature_errors_before": before, "feature_errors_after": after,
+    return {"feature_rows": len(shifted), "feature_errors_before": before,
+            "feature_errors_after": len(confident_errors(after, threshold)),
+            "feature_errors_after_own_threshold": len(confident_errors(after, reports[-1]["test"]["own_threshold"])),
             "hypothesis_names_feature": named}
 
 
@@ -194,15 +201,17 @@ def main() -> None:
                             commit=commit())
                 print(json.dumps(cell), flush=True)
                 result["results"].append(cell)
-                result["summary"] = mean_by(
-                    [{**c, **{f"{k}_{when}": c[when][k] for when in ("before", "after")
-                              for k in ("accuracy", "macro_f1", "confident_errors")}} for c in result["results"]],
-                    ("task", "synthetic", "condition"),
-                    tuple(f"{k}_{when}" for when in ("before", "after") for k in ("accuracy", "macro_f1",
-                                                                                   "confident_errors")))
+                result["summary"] = summarise(result["results"])
                 result["settings"] = {k: getattr(args, k) for k in ("rounds", "train_rows", "eval_rows", "test_rows",
                                                                     "per_hypothesis", "max_hypotheses")}
                 write_result(args.output, result)
+
+
+def summarise(results: list[dict]) -> list[dict]:
+    """Mean scores before and after per task, blind spot and condition, over the seeds."""
+    figures = {f"{k}_{when}": (when, k) for when in ("before", "after") for k in SCORES}
+    flat = [{**c, **{name: c[when][k] for name, (when, k) in figures.items()}} for c in results]
+    return mean_by(flat, ("task", "synthetic", "condition"), tuple(figures))
 
 
 if __name__ == "__main__":

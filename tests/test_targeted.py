@@ -11,6 +11,7 @@ from hf_llmgen.generation.runner import shard_quotas
 from hf_llmgen.generation.settings import GenerationSettings
 from hf_llmgen.targeted.blind_spots import Predictions, confidence_threshold, confident_errors, group_errors
 from hf_llmgen.targeted.hypotheses import parse_hypothesis, save_hypotheses
+from hf_llmgen.targeted.loop import scores
 from hf_llmgen.task import Target, TaskSpecError, load_task, parse_task, read_targets
 
 NAMES = ["negative", "positive"]
@@ -27,6 +28,14 @@ def test_the_threshold_is_the_median_confidence_of_correct_predictions():
     assert confident_errors(p, 0.7) == [3]
     assert confident_errors(p, 0.6) == [3, 4]
     assert confidence_threshold(_predictions(["a"], ["b"], [0.9])) == 0.5  # none right: a plain default
+
+
+def test_scores_count_errors_at_the_fixed_and_at_the_models_own_threshold():
+    p = _predictions(["a", "a", "b", "b", "b"], ["a", "a", "b", "a", "a"], [0.6, 0.8, 0.7, 0.9, 0.65])
+    found = scores(p, threshold=0.6, own_threshold=0.7)
+    assert found["accuracy"] == pytest.approx(0.6) and found["rows"] == 5
+    assert found["confident_errors"] == 2 and found["confident_errors_own_threshold"] == 1
+    assert found["own_threshold"] == 0.7
 
 
 def test_errors_are_grouped_by_label_pair_then_by_similar_texts():

@@ -51,7 +51,9 @@ def test_one_round_finds_blind_spots_writes_hypotheses_adds_rows_and_retrains(st
     before, after = [json.loads(line) for line in done.stdout.splitlines()]
     assert before["round"] == 0 and after["round"] == 1 and after["before"] == before["test"]
     for scores in (before["test"], after["test"]):
-        assert set(scores) == {"accuracy", "macro_f1", "confident_errors", "rows"} and scores["rows"] == 120
+        assert set(scores) == {"accuracy", "macro_f1", "confident_errors", "own_threshold",
+                               "confident_errors_own_threshold", "rows"} and scores["rows"] == 120
+        assert 0 < scores["own_threshold"] <= 1
     assert before["test"]["confident_errors"] > 0 and after["blind_spot_errors"] > 0
     assert 0 <= after["blind_spot_errors_now_right"] <= after["blind_spot_errors"]
 
@@ -68,7 +70,7 @@ def test_one_round_finds_blind_spots_writes_hypotheses_adds_rows_and_retrains(st
     card = (out / "round_1" / "added" / "README.md").read_text(encoding="utf-8")
     assert "## Blind spots targeted" in card and entries[0]["hypothesis"] in card
     model_card = (out / "round_1" / "model" / "README.md").read_text(encoding="utf-8")
-    assert "## Targeted training data (hf_llmgen, round 1)" in model_card
+    assert "## Targeted training data (hf_llmgen, round 1)" in model_card and "own threshold" in model_card
 
     model_file = out / "round_1" / "model" / "model.safetensors"
     written = model_file.stat().st_mtime_ns
