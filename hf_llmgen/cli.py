@@ -155,6 +155,8 @@ def _parser() -> argparse.ArgumentParser:
                      help=f"instead of the grid's: any of {', '.join(DIVERSIFICATIONS)}")
     stu.add_argument("--interventions", nargs="+", choices=tuple(INTERVENTIONS), metavar="NAME",
                      help=f"instead of the grid's: any of {', '.join(INTERVENTIONS)}")
+    stu.add_argument("--strategy", choices=STRATEGIES, default="diverse", help="how the simulated person's k rows "
+                     "are chosen, as annotate's --strategy (random: the paper's)")
     stu.add_argument("--cache-dir", default=None, help="datasets and request cache (default: OUTPUT/cache)")
     stu.add_argument("--test-rows", type=int, default=2000, help="real test rows every cell is scored on")
     stu.add_argument("--generator-rows", type=int, default=200, help="test rows the generator classifies as a "
@@ -400,7 +402,7 @@ def study_command(args: argparse.Namespace) -> dict[str, Any]:
     try:
         record = run_study(args.task, args.data, output=args.output, seeds=args.seeds, rows=args.rows, grid=grid,
                            cache_dir=args.cache_dir, test_rows=args.test_rows, generator_rows=args.generator_rows,
-                           generation=_generation_options(args, STUDY_FIXED))
+                           strategy=args.strategy, generation=_generation_options(args, STUDY_FIXED))
     except KeyboardInterrupt:
         raise Interrupted(_study_resume_line(args)) from None
     return {"output": args.output, "wall_seconds": record["wall_seconds"], "request_cache": record["request_cache"],

@@ -1,4 +1,4 @@
-"""The study's pure parts: nearest-neighbour similarity, simulated scope marks, the human sample, the grid, the
+"""The study's pure parts: nearest-neighbour similarity, simulated scope marks, the human rows, the grid, the
 summary, table and cache arithmetic, the real-data checks and the few-shot choice prompt."""
 
 import json
@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 from hf_llmgen.generation.prompts import few_shot_choice_messages
+from hf_llmgen.interventions.selection import choose_rows
 from hf_llmgen.metrics.pairwise import nearest_cosine_similarity
 from hf_llmgen.study import run_study
 from hf_llmgen.study.grid import GRIDS, grid_cells
-from hf_llmgen.study.interventions import INTERVENTIONS, human_sample, in_scope_marks, intervene
+from hf_llmgen.study.interventions import INTERVENTIONS, human_rows, in_scope_marks, intervene
 from hf_llmgen.study.reference import load_real_data, scores
 from hf_llmgen.study.report import markdown_table, summarise
-from hf_llmgen.study.run import cache_savings
+from hf_llmgen.study.run import _read_record, cache_savings
 from hf_llmgen.task import Example, load_task
 
 
@@ -35,11 +36,19 @@ def test_rows_far_from_all_real_data_are_marked_out_of_scope():
     assert in_scope_marks(generated, real, held_out).tolist() == [True, False, False]
 
 
-def test_the_human_sample_is_k_distinct_rows_fixed_by_the_seed():
-    sample = human_sample(50, 10, seed=3)
-    assert len(set(sample)) == 10 and sample == sorted(sample) and sample == human_sample(50, 10, seed=3)
-    assert sample != human_sample(50, 10, seed=4)
-    assert human_sample(5, 180, seed=0) == [0, 1, 2, 3, 4]
+def test_the_human_rows_are_k_distinct_rows_chosen_as_annotate_chooses_them():
+    vectors = np.random.default_rng(0).normal(size=(50, 4))
+    sample = human_rows(vectors, 10, seed=3)
+    assert len(set(sample)) == 10 and sample == sorted(sample) and sample == human_rows(vectors, 10, seed=3)
+    assert sample == sorted(choose_rows(vectors, 10, "diverse", seed=3))
+    assert human_rows(vectors, 10, seed=3, strategy="random") == sorted(choose_rows(vectors, 10, "random", seed=3))
+    assert human_rows(vectors[:5], 180, seed=0) == [0, 1, 2, 3, 4] and human_rows(vectors, 0, seed=0) == []
+
+
+def test_a_rare_label_gets_human_labels_from_the_diverse_choice():
+    common, rare = np.zeros((390, 2)), np.ones((10, 2))  # 10 rows of a rare label, far from the rest
+    vectors = np.vstack([common, rare]) + np.random.default_rng(1).normal(scale=0.05, size=(400, 2))
+    assert sum(i >= 390 for i in human_rows(vectors, 20, seed=0)) >= 2
 
 
 def test_grids_name_known_cells_and_a_wrong_name_is_an_error_naming_the_choices():
@@ -116,7 +125,17 @@ def test_a_study_without_real_data_stops_before_any_generation(tmp_path):
     with pytest.raises(ValueError, match="grid: the 'attributed prompts' cells cannot run on 'subj': prompt: "
                                          "'attributes' needs attributes in the task spec"):
         run_study("subj", str(tmp_path), output=str(tmp_path / "out"))
+    with pytest.raises(ValueError, match=r"strategy: must be one of \('diverse', 'random'\), got 'first'"):
+        run_study("trec", str(tmp_path), output=str(tmp_path / "out"), strategy="first")
     assert not os.path.exists(tmp_path / "out")
+
+
+def test_a_study_resumes_only_its_own_record(tmp_path):
+    path = tmp_path / "study.json"
+    path.write_text(json.dumps({"task": "sst2", "rows": 400, "strategy": "random", "cells": []}))
+    assert _read_record(str(path), "sst2", 400, "random")["cells"] == []
+    with pytest.raises(ValueError, match="holds a study of 'sst2' with 400 rows and 'random' strategy"):
+        _read_record(str(path), "sst2", 400, "diverse")
 
 
 def test_few_shot_choice_shows_each_example_answered_with_its_label_number():
@@ -131,7 +150,7 @@ def test_oracle_replacement_takes_the_oracle_label_and_a_filter_without_out_of_s
     data = datasets.Dataset.from_dict({"text": ["a fine film", "a dull film", "an odd film"], "label": [1, 1, 0]},
                                       features=datasets.Features({"text": datasets.Value("string"),
                                                                   "label": datasets.ClassLabel(names=["neg", "pos"])}))
-    rows, info = intervene(INTERVENTIONS["LR oracle"], data, ["pos", "neg", "neg"], np.ones(3, bool), seed=0)
+    rows, info = intervene(INTERVENTIONS["LR oracle"], data, [], ["pos", "neg", "neg"], np.ones(3, bool))
     assert rows["label"] == [1, 0, 0] and info == {"human_rows": 0, "relabelled": 1, "removed": 0}
-    rows, info = intervene(INTERVENTIONS["OOSF k=180"], data, ["pos", "neg", "neg"], np.ones(3, bool), seed=0)
+    rows, info = intervene(INTERVENTIONS["OOSF k=180"], data, [0, 1, 2], ["pos", "neg", "neg"], np.ones(3, bool))
     assert len(rows) == 3 and info["removed"] == 0 and "nothing removed" in info["note"]

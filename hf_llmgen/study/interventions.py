@@ -11,6 +11,7 @@ import datasets
 import numpy as np
 
 from ..interventions import ProxyRelabeler, ScopeFilter
+from ..interventions.selection import choose_rows
 from ..metrics.pairwise import nearest_cosine_similarity
 
 OUT_OF_SCOPE_SHARE = 0.05  # the share of real held-out rows that the out-of-scope rule would call out of scope
@@ -43,23 +44,26 @@ def in_scope_marks(vectors: np.ndarray, real: np.ndarray, held_out: np.ndarray,
     return nearest_cosine_similarity(vectors, real) >= threshold
 
 
-def human_sample(rows: int, k: int, seed: int) -> list[int]:
-    """The rows the simulated person labels or marks: `k` of `rows`, drawn with `seed`."""
-    return sorted(np.random.default_rng(seed).permutation(rows)[:k].tolist())
+def human_rows(vectors: np.ndarray, k: int, seed: int, strategy: str = "diverse") -> list[int]:
+    """The rows the simulated person labels or marks: `k` of them (all when there are fewer), chosen as
+    `hf-llmgen annotate` chooses them (`strategy`: "diverse" or "random", see `choose_rows`) with `seed`."""
+    if k == 0:
+        return []
+    return sorted(choose_rows(vectors, min(k, len(vectors)), strategy, seed))
 
 
 def intervene(
     intervention: Intervention,
     data: datasets.Dataset,
+    human: Sequence[int],
     oracle_labels: Sequence[str],
     in_scope: np.ndarray,
-    seed: int,
     embedding_cache_path: str | None = None,
 ) -> tuple[datasets.Dataset | None, dict]:
     """The rows after `intervention` (None when it cannot run, e.g. too few human labels of a class) and what it
-    did: {"human_rows", "relabelled", "removed", "note"}. `oracle_labels` and `in_scope` are per row of `data`."""
+    did: {"human_rows", "relabelled", "removed", "note"}. `human` are the rows the person labels or marks (from
+    `human_rows`); `oracle_labels` and `in_scope` are per row of `data`."""
     names = data.features["label"].names
-    human = human_sample(len(data), intervention.human_rows, seed)
     texts = data["text"]
     info: dict = {"human_rows": len(human)}
     before = list(data["label"])

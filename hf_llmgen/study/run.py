@@ -25,13 +25,14 @@ from ..generation.label_check import LLMChecker
 from ..generation.prompts import MAX_CHOICE_LABELS
 from ..generation.settings import GenerationSettings
 from ..interventions.proxy import EmbeddingHandle
+from ..interventions.selection import STRATEGIES
 from ..metrics.accuracy import agreement
 from ..metrics.diversity import average_pairwise_similarity, remote_clique
 from ..metrics.similarity import similarity
 from ..staging import staged_file, write_json
 from ..task import TaskSpec, load_task, preset_names
 from .grid import DIVERSIFICATIONS, SET_BY_STUDY, grid_cells
-from .interventions import INTERVENTIONS, in_scope_marks, intervene
+from .interventions import INTERVENTIONS, human_rows, in_scope_marks, intervene
 from .reference import RealData, fit_classifier, load_real_data, scores, zero_shot
 from .report import markdown_table, plot_study, summarise
 
@@ -53,6 +54,7 @@ def run_study(
     oracle_rows: int = 8000,
     generator_rows: int = 200,
     generation: Mapping[str, Any] | None = None,
+    strategy: str = "diverse",
 ) -> dict:
     """Run (or resume) the study and write `output`/study.json, study.md and study.png; returns the record.
 
@@ -60,7 +62,8 @@ def run_study(
     (or those files). grid: "default", "full" or a (diversifications, interventions) pair. cache_dir: the datasets
     and request cache (default: `output`/cache). test_rows: real test rows every cell is scored on; oracle_rows: real
     train rows the oracle is fitted on; generator_rows: test rows the generator classifies as a baseline.
-    generation: further generation options for every cell (backend, model, ...).
+    generation: further generation options for every cell (backend, model, ...). strategy: how the simulated
+    person's k rows are chosen, "diverse" (the default of `hf-llmgen annotate`) or "random" (the paper's).
     """
     spec = load_task(task)
     if spec.multi_label:
@@ -68,6 +71,8 @@ def run_study(
     for name, value in (("seeds", seeds), ("rows", rows), ("test_rows", test_rows), ("oracle_rows", oracle_rows)):
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"{name}: must be a whole number of at least 1, got {value!r}.")
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy: must be one of {STRATEGIES}, got {strategy!r}.")
     diversifications, interventions = grid_cells(grid)
     check_generation(dict(generation or {}), spec, diversifications, rows)
     real = load_real_data(data, spec, test_rows)
@@ -77,8 +82,8 @@ def run_study(
                          f"{pool + MIN_ORACLE_ROWS} ({pool} for the real-row baselines, the rest for the oracle).")
     cache_dir = cache_dir or os.path.join(output, "cache")
     os.makedirs(output, exist_ok=True)
-    study = Study(spec, task, real, pool, oracle_rows, cache_dir, dict(generation or {}))
-    record = _read_record(os.path.join(output, STUDY_FILE), spec.name, rows)
+    study = Study(spec, task, real, pool, oracle_rows, cache_dir, dict(generation or {}), strategy)
+    record = _read_record(os.path.join(output, STUDY_FILE), spec.name, rows, strategy)
     started = time.perf_counter()
     record["oracle"] = study.oracle_scores
     # measured again on every run (from the embedding and request caches after the first): always the current way
@@ -94,7 +99,8 @@ def run_study(
                 if not todo:
                     continue
                 generated, generation_record = study.generate(diversification, rows, seed)
-                record["generations"].append(generation_record)
+                if not any((g["diversification"], g["seed"]) == (diversification, seed) for g in record["generations"]):
+                    record["generations"].append(generation_record)  # a rerun's is served by the cache: keep the first
                 for cell in study.cells(generated, diversification, todo, seed):
                     record["cells"].append(cell)
                     _write(output, record, time.perf_counter() - started)
@@ -127,8 +133,9 @@ class Study:
     """One task's real data, oracle and caches, and the study's steps on them."""
 
     def __init__(self, spec: TaskSpec, task: Any, real: RealData, pool: int, oracle_rows: int, cache_dir: str,
-                 generation: dict) -> None:
+                 generation: dict, strategy: str) -> None:
         self.spec, self.real, self.pool, self.cache_dir, self.generation = spec, real, pool, cache_dir, generation
+        self.strategy = strategy
         self.preset = task if isinstance(task, str) and task in preset_names() else None
         self.task_option = {} if self.preset else {"task": spec.to_dict()}
         self.embed = EmbeddingHandle(cache_path=os.path.join(cache_dir, EMBEDDING_CACHE_FILE))
@@ -201,7 +208,9 @@ class Study:
         oracle_labels = list(self.oracle.predict(vectors))
         in_scope = in_scope_marks(vectors, self.oracle_x, self.test_x)
         for name in interventions:
-            rows, info = intervene(INTERVENTIONS[name], generated, oracle_labels, in_scope, seed, self.embed.cache_path)
+            human = human_rows(vectors, INTERVENTIONS[name].human_rows, seed, self.strategy)
+            rows, info = intervene(INTERVENTIONS[name], generated, human, oracle_labels, in_scope,
+                                   self.embed.cache_path)
             cell = {"diversification": diversification, "intervention": name, "seed": seed,
                     "out_of_scope_rows": int(np.sum(~in_scope)), **info}
             yield {**cell, **self.measure(rows)} if rows is not None else cell
@@ -223,15 +232,17 @@ class Study:
         return {**result, **scores(fit_classifier(vectors, labels).predict(self.test_x), self.test_y)}
 
 
-def _read_record(path: str, task: str, rows: int) -> dict:
+def _read_record(path: str, task: str, rows: int, strategy: str) -> dict:
     """The study so far in `path` (a new one when there is none); an error when it holds another study."""
     if not os.path.exists(path):
-        return {"task": task, "rows": rows, "cells": [], "generations": [], "baselines": [], "wall_seconds": 0.0}
+        return {"task": task, "rows": rows, "strategy": strategy, "cells": [], "generations": [], "baselines": [],
+                "wall_seconds": 0.0}
     with open(path, encoding="utf-8") as f:
         record = json.load(f)
-    if (record.get("task"), record.get("rows")) != (task, rows):
-        raise ValueError(f"output: {path} holds a study of {record.get('task')!r} with {record.get('rows')} rows; "
-                         "give another --output for this one.")
+    found = (record.get("task"), record.get("rows"), record.get("strategy"))
+    if found != (task, rows, strategy):
+        raise ValueError(f"output: {path} holds a study of {found[0]!r} with {found[1]} rows and {found[2]!r} "
+                         "strategy for the person's rows; give another --output for this one.")
     return record
 
 
