@@ -207,9 +207,11 @@ class Study:
         vectors = self.embed(generated["text"])
         oracle_labels = list(self.oracle.predict(vectors))
         in_scope = in_scope_marks(vectors, self.oracle_x, self.test_x)
+        chosen = {k: human_rows(vectors, k, seed, self.strategy)  # once per k: interventions share the person's rows
+                  for k in {INTERVENTIONS[name].human_rows for name in interventions}}
         for name in interventions:
-            human = human_rows(vectors, INTERVENTIONS[name].human_rows, seed, self.strategy)
-            rows, info = intervene(INTERVENTIONS[name], generated, human, oracle_labels, in_scope,
+            intervention = INTERVENTIONS[name]
+            rows, info = intervene(intervention, generated, chosen[intervention.human_rows], oracle_labels, in_scope,
                                    self.embed.cache_path)
             cell = {"diversification": diversification, "intervention": name, "seed": seed,
                     "out_of_scope_rows": int(np.sum(~in_scope)), **info}
