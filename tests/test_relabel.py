@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hf_llmgen.interventions import ProxyRelabeler
-from hf_llmgen.interventions.relabel import blend_scores, check_human_labels, one_hot
+from hf_llmgen.interventions.relabel import blend_scores, check_human_labels, one_hot, proxy_labels
 
 
 def test_blend_weights_the_current_label_against_the_proxy():
@@ -25,6 +25,12 @@ def test_human_labels_must_be_known_and_cover_every_class():
         check_human_labels(["a", "c"], ["a", "b"])
     with pytest.raises(ValueError, match=r"at least 2 labelled rows; these have fewer: \{'b': 1\}"):
         check_human_labels(["a", "a", "b"], ["a", "b"])
+
+
+def test_the_proxy_learns_labels_with_two_human_labels_and_needs_two_such_labels():
+    assert proxy_labels({"a": 2, "b": 5, "c": 1, "d": 0}) == ["a", "b"]
+    with pytest.raises(ValueError, match=r"at least 2 labels with 2 or more labelled rows each; got \{'a': 3, 'b': 1\}"):
+        proxy_labels({"a": 3, "b": 1})
 
 
 def test_weight_outside_zero_one_is_refused():

@@ -45,6 +45,20 @@ def test_ninety_human_labels_repair_most_of_the_noise(noisy, tmp_path):
     assert all(0 <= s <= 1 for s in relabelled["label_score"])
 
 
+def test_a_label_with_one_human_label_is_left_out_and_keeps_its_rows(noisy, tmp_path, caplog):
+    data, names, truth, human = noisy
+    rare = names[0]
+    labelled = [i for i in human if truth[i] != rare] + [next(i for i in human if truth[i] == rare)]
+    relabeler = ProxyRelabeler(names, embedding_cache_path=str(tmp_path / "e.sqlite"))
+    relabeler.fit([data[i]["text"] for i in labelled], [truth[i] for i in labelled])
+    assert relabeler.left_out == [rare] and f"['{rare}'] have fewer than 2 labelled rows" in caplog.text
+    relabelled = data.map(relabeler, batched=True, batch_size=100)
+    rare_id = names.index(rare)
+    unlabelled = sorted(set(range(len(data))) - set(labelled))
+    assert all((relabelled["label"][i] == rare_id) == (data["label"][i] == rare_id) for i in unlabelled)
+    assert _accuracy([names[i] for i in relabelled["label"]], truth) > _accuracy([names[i] for i in data["label"]], truth) + 0.15
+
+
 def test_label_names_stay_names_and_the_transform_fingerprints_stably(noisy, tmp_path):
     data, names, truth, human = noisy
     as_names = datasets.Dataset.from_dict({"text": data["text"], "label": [names[i] for i in data["label"]]})

@@ -16,7 +16,7 @@ from hf_llmgen.study.grid import GRIDS, grid_cells
 from hf_llmgen.study.interventions import INTERVENTIONS, human_rows, in_scope_marks, intervene
 from hf_llmgen.study.reference import load_real_data, scores
 from hf_llmgen.study.report import markdown_table, summarise
-from hf_llmgen.study.run import _read_record, cache_savings
+from hf_llmgen.study.run import _read_record, cache_savings, grid_order
 from hf_llmgen.task import Example, load_task
 
 
@@ -61,6 +61,16 @@ def test_grids_name_known_cells_and_a_wrong_name_is_an_error_naming_the_choices(
         grid_cells((["hot"], ["none"]))
     with pytest.raises(ValueError, match=r"interventions \(none\) unknown"):
         grid_cells((["none"], []))
+
+
+def test_cells_a_rerun_added_are_sorted_into_the_grid_order_by_seed():
+    cells = [{"seed": s, "diversification": d, "intervention": i} for s, d, i in
+             [(0, "none", "none"), (1, "none", "none"), (0, "none", "LR oracle"), (0, "both", "none"),
+              (0, "attributed prompts", "none"), (0, "none", "OOSF k=180")]]
+    cells.sort(key=grid_order(["none", "both"], ["none", "OOSF k=180", "LR oracle"]))
+    assert [(c["seed"], c["diversification"], c["intervention"]) for c in cells] == [
+        (0, "none", "none"), (0, "none", "OOSF k=180"), (0, "none", "LR oracle"), (0, "both", "none"),
+        (0, "attributed prompts", "none"), (1, "none", "none")]
 
 
 def test_summary_gives_mean_and_spread_over_seeds_of_the_metrics_each_cell_has():

@@ -7,6 +7,7 @@ row. llm: the generator itself classifies every row (`hf_llmgen.interventions.ll
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,6 +18,8 @@ from ..metrics.accuracy import load_oracle, oracle_label_map, oracle_outputs
 from .proxy import EmbeddingHandle, calibrated_svm
 
 MIN_PER_CLASS = 2
+
+logger = logging.getLogger(__name__)
 
 
 def blend_scores(probabilities: np.ndarray, prompted: np.ndarray, weight: float) -> np.ndarray:
@@ -47,6 +50,18 @@ def check_human_labels(labels: Sequence[str], names: Sequence[str], min_per_clas
             "Label more rows of them."
         )
     return {name: counts[name] for name in names}
+
+
+def proxy_labels(counts: Mapping[str, int], min_per_class: int = MIN_PER_CLASS) -> list[str]:
+    """The labels a proxy can learn: those with at least `min_per_class` human labels; raises when fewer than
+    two labels have that many."""
+    learnable = [name for name, count in counts.items() if count >= min_per_class]
+    if len(learnable) < 2:
+        raise ValueError(
+            f"human labels: the proxy needs at least 2 labels with {min_per_class} or more labelled rows each; "
+            f"got {dict(counts)}. Label more rows."
+        )
+    return learnable
 
 
 class Relabeler:
@@ -104,6 +119,8 @@ class ProxyRelabeler(Relabeler):
     The proxy is one-vs-rest linear SVMs (LinearSVC, max_iter=10000) on sentence embeddings, with
     sigmoid-calibrated probabilities. weight: how much the row's current (prompted) label counts (0.3).
     embedding_model / embedding_cache_path: the sentence-transformers model and the embedding cache file.
+    A label with fewer than MIN_PER_CLASS human labels is left out of the proxy (`left_out`, with a warning):
+    rows that have it keep it (label_score 1) and no row moves to it.
     """
 
     mode = "proxy"
@@ -124,25 +141,39 @@ class ProxyRelabeler(Relabeler):
         self.weight = weight
         self.embed = EmbeddingHandle(embedding_model, embedding_cache_path)
         self.proxy: Any = None
+        self.left_out: list[str] = []
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> ProxyRelabeler:
         """Train the proxy on human-labelled `texts` (labels given as names); those texts keep their label."""
         if len(texts) != len(labels):
             raise ValueError(f"labels: one label per text needed, got {len(labels)} for {len(texts)} texts.")
-        counts = check_human_labels(labels, self.names)
+        counts = check_human_labels(labels, self.names, min_per_class=0)
+        learnable = proxy_labels(counts)
+        self.left_out = [name for name in self.names if name not in learnable]
+        if self.left_out:
+            logger.warning("human labels: %s have fewer than %d labelled rows each, so the proxy leaves them out: "
+                           "rows that have them keep them and no row moves to them. Label more rows of them to "
+                           "include them.", self.left_out, MIN_PER_CLASS)
         self.human = dict(zip(texts, labels))
-        self.proxy = calibrated_svm(min(counts.values()))
-        self.proxy.fit(self.embed(texts), [self.index(label) for label in labels])
+        fitted = [(text, label) for text, label in zip(texts, labels) if label in learnable]
+        self.proxy = calibrated_svm(min(counts[name] for name in learnable))
+        self.proxy.fit(self.embed([text for text, _ in fitted]), [self.index(label) for _, label in fitted])
         return self
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        """Proxy probabilities (rows, classes), columns in the order of `names`."""
+        """Proxy probabilities (rows, classes), columns in the order of `names` (0 for a label left out)."""
         if self.proxy is None:
             raise RuntimeError("ProxyRelabeler: call fit(texts, labels) with human labels first.")
-        return self.proxy.predict_proba(self.embed(texts))
+        probabilities = np.zeros((len(texts), len(self.names)))
+        probabilities[:, self.proxy.classes_] = self.proxy.predict_proba(self.embed(texts))
+        return probabilities
 
     def scores(self, texts: Sequence[str], current: np.ndarray) -> np.ndarray:
-        return blend_scores(self.probabilities(texts), one_hot(current, len(self.names)), self.weight)
+        prompted = one_hot(current, len(self.names))
+        scores = blend_scores(self.probabilities(texts), prompted, self.weight)
+        kept = np.isin(current, [self.index(name) for name in self.left_out])
+        scores[kept] = prompted[kept]
+        return scores
 
 
 class OracleRelabeler(Relabeler):

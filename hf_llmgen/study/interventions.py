@@ -77,6 +77,9 @@ def intervene(
             relabeler.fit([texts[i] for i in human], [oracle_labels[i] for i in human])
         except ValueError as err:
             return None, {**info, "note": f"label replacement could not run: {err}"}
+        if relabeler.left_out:
+            info["note"] = (f"the proxy left out {relabeler.left_out} (under 2 of the person's rows each): their "
+                            "rows kept their label")
         data = data.map(relabeler, batched=True, keep_in_memory=True, desc="relabel (proxy)")
     info["relabelled"] = int(np.sum(np.array(before) != np.array(data["label"])))
     info["removed"] = 0
@@ -85,7 +88,8 @@ def intervene(
         try:
             scope.fit([texts[i] for i in human], [bool(in_scope[i]) for i in human])
         except ValueError as err:
-            info["note"] = f"out-of-scope filter not fitted, nothing removed: {err}"
+            note = f"out-of-scope filter not fitted, nothing removed: {err}"
+            info["note"] = f"{info['note']}; {note}" if "note" in info else note
             return data, info
         parts = scope.split(data, keep_in_memory=True)
         data, info["removed"] = parts["kept"], len(parts["removed"])

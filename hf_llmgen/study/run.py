@@ -10,7 +10,7 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -106,8 +106,18 @@ def run_study(
                     _write(output, record, time.perf_counter() - started)
                     started = time.perf_counter()
                     bar.update(1)
+    record["cells"].sort(key=grid_order(diversifications, interventions))  # cells a rerun added go to their place
     _write(output, record, time.perf_counter() - started, final=True)
     return record
+
+
+def grid_order(diversifications: Sequence[str], interventions: Sequence[str]) -> Callable[[dict], tuple]:
+    """A sort key putting cells in the grid's order by seed (cells of another grid last)."""
+    def place(names: Sequence[str], name: str) -> int:
+        return names.index(name) if name in names else len(names)
+
+    return lambda cell: (cell["seed"], place(diversifications, cell["diversification"]),
+                         place(interventions, cell["intervention"]))
 
 
 def check_generation(generation: dict, spec: TaskSpec, diversifications: Sequence[str], rows: int) -> None:
