@@ -96,7 +96,11 @@ def test_the_model_talking_about_the_task_is_dropped_as_meta_text():
     assert not f.accept("The movie: awful. I made a few changes while writing my responses.", [])
     assert not f.accept("The films must fit this description: a dull plot.", [])  # the targeted prompt, copied
     assert not f.accept("These texts share a common thread of boredom.", [])  # a hypothesis, copied
-    assert f.dropped == {"meta_text": 5}
+    assert not f.accept("This is a news article featuring stories related to the economy and jobs.", [])
+    assert not f.accept('Markets fell. It has the attributes of "Business" and "Economics."', [])
+    assert not f.accept("A News article with the label 'Business' must contain at least three sentences.", [])
+    assert f.accept("This post should show that the sub has changed for the worse.", [])  # a real Reddit reply
+    assert f.dropped == {"meta_text": 8}
 
 
 def test_template_placeholders_are_dropped_unless_the_examples_hold_them():

@@ -35,7 +35,9 @@ _META = re.compile(  # the model talking about the task, or to the user, instead
     r"(?:possible|revised|sample|new|rewritten|short)\b|i(?:'|\u2019)?d (?:love|be happy) to|hope (?:this|that) helps"
     r"|feel free to (?:ask|modify|adjust|let)|as requested|the (?:original|given) (?:sentence|text|prompt)"
     r"|my responses?|your feedback|help you get started|here are (?:some|a few) (?:tips|ideas|examples|suggestions)"
-    r"|fits? this description|share a common thread)",
+    r"|fits? this description|share a common thread"
+    r"|(?:this|a|an) (?:\w+ ){0,2}(?:article|review|tweet|text|story) (?:is about|featuring|features|with the label"
+    r"|has the attributes?)|ha(?:s|ve) the attributes? of|with the label ['\"\u201c])",  # a text described, not written
     re.IGNORECASE,
 )
 _PLACEHOLDER = re.compile(r"\[[A-Za-z][A-Za-z ]{0,30}\]")  # "[Your Title]", "[genre]": a template, not a text
