@@ -38,12 +38,13 @@ import hf_llmgen  # noqa: F401  (registers the builder)
 from hf_llmgen.registration import BUILDER_NAME
 from hf_llmgen.targeted.blind_spots import blind_spots, confidence_threshold, confident_errors, predict
 from hf_llmgen.targeted.loop import TargetedLoop, scores
-from hf_llmgen.task import load_task
+from hf_llmgen.task import load_task, read_targets
 from hf_llmgen.train import train_classifier
 
 TASKS = ("sst2", "ag_news")
 TRAIN_FILES = {"ag_news": "train_subset8k"}
 FEATURE = "I saw it at a festival."  # the synthetic blind spot's spurious phrase
+FEATURE_WORD = "festival"  # a hypothesis that names the feature holds this word
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCORES = ("accuracy", "macro_f1", "confident_errors", "confident_errors_own_threshold")
 TRAINING = {"epochs": 5.0, "batch_size": 16, "learning_rate": 1e-4}  # a 300-row start model that is sure of itself
@@ -139,9 +140,8 @@ def feature_errors(reports: list[dict], test_rows: list[dict], names: list[str],
     named = None
     if condition != "untargeted, same number of rows":
         folder = os.path.join(work, "human" if "hand" in condition else "llm")
-        text = "".join(open(os.path.join(folder, f"round_{r['round']}", "hypotheses.yaml"), encoding="utf-8").read()
-                       for r in reports[1:])
-        named = "festival" in text.split("hypotheses:", 1)[1].lower()
+        named = any(FEATURE_WORD in target.hypothesis.lower() for r in reports[1:]
+                    for target in read_targets(os.path.join(folder, f"round_{r['round']}", "hypotheses.yaml"), names))
     return {"feature_rows": len(shifted), "feature_errors_before": before,
             "feature_errors_after": len(confident_errors(after, threshold)),
             "feature_errors_after_own_threshold": len(confident_errors(after, reports[-1]["test"]["own_threshold"])),
