@@ -1,5 +1,5 @@
-"""Both backends with the real packaged model: greedy output, a logit bias that really bans a token, and the first
-token's log-probabilities."""
+"""Both backends with the real packaged model: greedy output, a logit bias that really bans a token, a frequency
+penalty that makes a completion repeat itself less, and the first token's log-probabilities."""
 
 import math
 
@@ -53,6 +53,14 @@ def test_requests_with_different_biases_in_one_call_each_get_their_own(backend):
     assert sorted(completions) == [0, 1, 2]
     assert completions[1].token_ids[0] != banned and completions[1].text != plain.text
     assert completions[0].token_ids[0] == completions[2].token_ids[0] == banned  # the unbiased ones, untouched
+
+
+def test_a_frequency_penalty_makes_a_completion_repeat_its_tokens_less(backend):
+    ask = [{"role": "user", "content": "Continue this text: la la la la la la la la la la la la la la"}]
+    plain, penalised = (Request(ask, 40, 0.0, 1.0, 0, frequency_penalty=penalty) for penalty in (0.0, 2.0))
+    completions = dict(backend.generate([plain, penalised]))
+    distinct = [len(set(completions[i].token_ids)) / len(completions[i].token_ids) for i in (0, 1)]
+    assert distinct[0] < distinct[1], (distinct, completions[0].text, completions[1].text)
 
 
 def assert_first_token_logprobs(completion, k):

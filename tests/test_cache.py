@@ -23,6 +23,7 @@ def test_key_depends_on_every_parameter_and_the_seed():
     assert len(keys) == len(variants) + 2
     assert base == request_key("local", "m", replace(REQUEST))
     assert request_key("local", "m", replace(REQUEST, top_logprobs=20)) not in keys
+    assert request_key("local", "m", replace(REQUEST, frequency_penalty=0.5)) not in keys
 
 
 def test_keys_made_before_log_probabilities_existed_are_unchanged():

@@ -123,6 +123,7 @@ def test_a_bad_task_fails_before_any_model_loads(tmp_path):
     "option, message",
     [
         ({"temperature": -1}, "temperature: must be a number >= 0"),
+        ({"frequency_penalty": 3}, "frequency_penalty: must be a number from 0 to 2"),
         ({"prompt": "fancy"}, "prompt: must be one of"),
         ({"num_examples": 0}, "num_examples: must be an integer >= 1"),
         ({"backend": "gpt"}, "backend: must be one of"),

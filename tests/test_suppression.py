@@ -1,5 +1,9 @@
 import pytest
+import torch
 
+from hf_llmgen.backends.base import Request
+from hf_llmgen.backends.hf import _frequency_processor
+from hf_llmgen.backends.local import chat_body
 from hf_llmgen.generation.suppression import TokenFrequency, spellings
 
 
@@ -44,3 +48,14 @@ def test_counts_accumulate_across_updates():
 
 def test_spellings_cover_case_and_a_leading_space_of_every_word():
     assert spellings(["a joy"]) == {"a", " a", "A", " A", "joy", " joy", "Joy", " Joy", "JOY", " JOY"}
+
+
+def test_the_frequency_penalty_counts_only_the_completion_written_so_far():
+    input_ids = torch.tensor([[5, 3, 5, 5, 2], [1, 1, 4, 0, 0]])  # a 2-token prompt, then what each row wrote
+    scores = _frequency_processor(0.5, prompt_length=2)(input_ids, torch.zeros(2, 6))
+    assert scores.tolist() == [[0, 0, -0.5, 0, 0, -1.0], [-1.0, 0, 0, 0, -0.5, 0]]
+
+
+def test_the_engine_gets_the_frequency_penalty_of_its_request():
+    body = chat_body(Request([{"role": "user", "content": "Hi"}], 8, 0.7, 0.9, seed=1, frequency_penalty=0.4))
+    assert body["frequency_penalty"] == 0.4 and body["seed"] == 1

@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 @dataclass(frozen=True)
 class Request:
     """One LLM call. `seed` is the request's own seed; `logit_bias` maps token ids to additive biases;
+    `frequency_penalty` is taken from a token's logit for each time the completion already holds it (OpenAI's);
     `top_logprobs` > 0 asks for that many of the first answer token's likeliest tokens with their log-probabilities."""
 
     messages: list[dict[str, str]]
@@ -19,6 +20,7 @@ class Request:
     seed: int
     logit_bias: dict[int, float] = field(default_factory=dict)
     top_logprobs: int = 0
+    frequency_penalty: float = 0.0
 
 
 CHARACTERS_PER_TOKEN = 4  # English text, roughly, for estimates before a server has counted any tokens

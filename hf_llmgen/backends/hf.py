@@ -27,6 +27,20 @@ def _bias_processor(bias: dict[int, float], vocab_size: int, device: Any) -> Any
     return BiasLogits()
 
 
+def _frequency_processor(penalty: float, prompt_length: int) -> Any:
+    """A LogitsProcessor taking `penalty` from a token's score for each time the completion so far holds it."""
+    import torch
+    from transformers import LogitsProcessor
+
+    class FrequencyPenalty(LogitsProcessor):
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            written = input_ids[:, prompt_length:]
+            counts = torch.zeros_like(scores).scatter_add_(1, written, torch.ones_like(written, dtype=scores.dtype))
+            return scores - penalty * counts
+
+    return FrequencyPenalty()
+
+
 class TransformersBackend(Backend):
     """Batched sampling with `model.generate`; logit suppression through a LogitsProcessor; CUDA when present.
 
@@ -89,7 +103,8 @@ class TransformersBackend(Backend):
             self._load()
         groups: dict[tuple, list[int]] = {}
         for index, r in enumerate(requests):
-            key = (r.max_tokens, r.temperature, r.top_p, tuple(sorted(r.logit_bias.items())), r.top_logprobs)
+            key = (r.max_tokens, r.temperature, r.top_p, tuple(sorted(r.logit_bias.items())), r.top_logprobs,
+                   r.frequency_penalty)
             groups.setdefault(key, []).append(index)
         for indices in groups.values():
             for start in range(0, len(indices), self.max_batch):
@@ -112,6 +127,8 @@ class TransformersBackend(Backend):
         processors = []
         if first.logit_bias:
             processors.append(_bias_processor(first.logit_bias, self._model.config.vocab_size, self.device))
+        if first.frequency_penalty:
+            processors.append(_frequency_processor(first.frequency_penalty, enc["input_ids"].shape[1]))
         with torch.no_grad():
             out = self._model.generate(
                 **enc,

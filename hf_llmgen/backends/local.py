@@ -15,8 +15,8 @@ from .server_tokenizer import Tokenizer, post_json, server_tokenizer
 
 
 def chat_body(request: Request) -> dict[str, Any]:
-    """The engine's chat-completion request for `request`: its own seed, temperature, top-p and logit bias, and
-    the first token's log-probabilities where asked for."""
+    """The engine's chat-completion request for `request`: its own seed, temperature, top-p, logit bias and
+    frequency penalty (llama.cpp counts the last 64 tokens), and the first token's log-probabilities where asked for."""
     logprobs = {"logprobs": True, "top_logprobs": request.top_logprobs} if request.top_logprobs else {}
     return {
         "messages": request.messages,
@@ -27,6 +27,7 @@ def chat_body(request: Request) -> dict[str, Any]:
         "min_p": 0.0,
         "seed": request.seed,
         "logit_bias": {str(token_id): bias for token_id, bias in request.logit_bias.items()},
+        "frequency_penalty": request.frequency_penalty,
         **logprobs,
     }
 

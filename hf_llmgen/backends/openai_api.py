@@ -61,7 +61,7 @@ def same_prompt_groups(requests: Sequence[Request], most: int) -> list[list[int]
     groups: dict[str, list[list[int]]] = {}
     for index, request in enumerate(requests):
         key = json.dumps([request.messages, request.max_tokens, request.temperature, request.top_p,
-                          sorted(request.logit_bias.items()), request.top_logprobs])
+                          sorted(request.logit_bias.items()), request.top_logprobs, request.frequency_penalty])
         chunks = groups.setdefault(key, [[]])
         if len(chunks[-1]) == most:
             chunks.append([])
@@ -255,6 +255,8 @@ class OpenAIBackend(Backend):
         options: dict[str, Any] = {"n": n} if n > 1 else {}
         if request.logit_bias:
             options["logit_bias"] = {str(k): v for k, v in request.logit_bias.items()}
+        if request.frequency_penalty:
+            options["frequency_penalty"] = request.frequency_penalty
         common = dict(model=self.model, max_tokens=request.max_tokens, temperature=request.temperature,
                       top_p=request.top_p, seed=request.seed, **options)
         top = request.top_logprobs

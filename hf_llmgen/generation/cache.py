@@ -55,6 +55,8 @@ def request_key(backend: str, model_id: str, request: Request) -> str:
     }
     if request.top_logprobs:  # only then, so that the keys of earlier caches stay as they were
         payload["top_logprobs"] = request.top_logprobs
+    if request.frequency_penalty:  # likewise
+        payload["frequency_penalty"] = request.frequency_penalty
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
 
 

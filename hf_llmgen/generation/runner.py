@@ -344,7 +344,7 @@ class GenerationRun:
             examples, row_columns, messages = prompts[label]
             seed = derive_seed(s.seed, self.shard, round_index, i)
             requests.append(Request(messages, s.max_new_tokens, s.temperature, s.top_p, seed,
-                                    self._label_bias(bias, label)))
+                                    self._label_bias(bias, label), frequency_penalty=s.frequency_penalty))
             shown.append([ex.text for ex in examples])
             columns.append(row_columns)
         return requests, shown, columns

@@ -79,6 +79,10 @@ class GenerationSettings:
     )
     temperature: float = _option(0.7, "sampling temperature; 0 = greedy")
     top_p: float = _option(0.9, "nucleus sampling (top-k and min-p are off)")
+    frequency_penalty: float = _option(
+        0.0, "taken from a token's logit for each time the completion already holds it (OpenAI's frequency_penalty, "
+        "0 to 2): against a completion that loops on a word; 0 = off"
+    )
     logit_suppression: float = _option(
         1.0, "logit-suppression strength: 0 = off, 1 = the paper's recipe (measured best with the embedded model)"
     )
@@ -113,6 +117,8 @@ class GenerationSettings:
             "the 'proxy' label check is fitted on human labels; give a labels file from `hf-llmgen annotate`",
         )
         self._require("temperature", _is_number(self.temperature) and self.temperature >= 0, "must be a number >= 0")
+        self._require("frequency_penalty", _is_number(self.frequency_penalty) and 0 <= self.frequency_penalty <= 2,
+                      "must be a number from 0 to 2")
         self._require("top_p", _is_number(self.top_p) and 0 < self.top_p <= 1, "must be in (0, 1]")
         self._require(
             "logit_suppression",
