@@ -509,7 +509,8 @@ def relabel_command(args: argparse.Namespace) -> dict[str, Any]:
         relabeler.human = dict(zip(texts, labels))
     relabelled = dataset.map(relabeler, batched=True, desc=f"relabel ({args.mode})")
     summary = {"mode": args.mode, "rows": len(relabelled), "human_labels": len(texts),
-               "changed": dict(Counter(by for by in relabelled["relabelled_by"] if by))}
+               "changed": dict(Counter(by for by in relabelled["relabelled_by"] if by)),
+               "left_out_of_proxy": getattr(relabeler, "left_out", [])}
     with staged(args.output, "--output", OUTPUT_ENTRIES) as folder:
         relabelled.save_to_disk(os.path.join(folder, "train"))
         write_json(os.path.join(folder, RELABEL_SUMMARY), summary)

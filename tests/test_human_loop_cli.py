@@ -62,6 +62,7 @@ def test_export_fill_import_relabel_filter(saved, tmp_path, capsys):
     assert main(["relabel", folder, "--output", relabelled]) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["mode"] == "proxy" and summary["human_labels"] == sum(1 for r in sample if r["human_label"])
+    assert summary["left_out_of_proxy"] == []
     before, after = load_any(folder), load_any(relabelled)
     names = before.features["label"].names
     accuracy_before = _accuracy([names[i] for i in before["label"]], truth)
