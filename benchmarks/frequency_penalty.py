@@ -53,12 +53,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--penalties", nargs="+", type=float, default=[0.0, 0.5, 1.0])
-    parser.add_argument("--embedding-cache-dir", default=tempfile.mkdtemp(prefix="penalty_embeddings_"))
+    parser.add_argument("--embedding-cache-dir", default=None, help="the study's cache folder (default: a new one)")
     parser.add_argument("--output", default=os.path.join(HERE, "results", "frequency_penalty.json"))
     args = parser.parse_args()
     spec = load_task(args.task)
     study = Study(spec, args.task, load_real_data(args.data, spec, 2000), max(400, args.rows), 8000,
-                  args.embedding_cache_dir, {}, "diverse")
+                  args.embedding_cache_dir or tempfile.mkdtemp(prefix="penalty_embeddings_"), {}, "diverse")
     result = json.load(open(args.output)) if os.path.exists(args.output) else {"runs": []}
     for penalty in args.penalties:
         result["runs"].append({**run(study, args.task, args.rows, args.seed, penalty), "commit": commit()})
