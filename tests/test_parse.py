@@ -99,8 +99,23 @@ def test_the_model_talking_about_the_task_is_dropped_as_meta_text():
     assert not f.accept("This is a news article featuring stories related to the economy and jobs.", [])
     assert not f.accept('Markets fell. It has the attributes of "Business" and "Economics."', [])
     assert not f.accept("A News article with the label 'Business' must contain at least three sentences.", [])
+    assert not f.accept("A negative review told as a joke, with no openly negative word.", [])  # a text named
+    assert not f.accept("A short positive phrase whose words sound dark.", [])
+    assert not f.accept("The film is great. Your entire response should only contain 2 sentences.", [])
     assert f.accept("This post should show that the sub has changed for the worse.", [])  # a real Reddit reply
-    assert f.dropped == {"meta_text": 8}
+    assert f.accept("A dull remake that wastes a gifted cast.", [])
+    assert f.accept("A message claiming to be from the rebels calls for the release of the hostages.", [])
+    assert f.dropped == {"meta_text": 11}
+
+
+def test_a_text_restating_its_hypothesis_is_dropped_as_hypothesis_echo():
+    f = CandidateFilter()
+    hypothesis = "World news that reports oil prices or markets as part of a political story."
+    assert not f.accept("World news that reports a summit in Geneva.", [], hypothesis)  # its first 3 words
+    assert not f.accept("Leaders met as oil prices or markets as part of the talks fell.", [], hypothesis)  # 5 in a row
+    assert f.accept("Oil prices rose after the summit in Geneva ended without a deal.", [], hypothesis)
+    assert f.accept("World news that reports a summit in Geneva.", [])  # no hypothesis: nothing to restate
+    assert f.dropped == {"hypothesis_echo": 2}
 
 
 def test_template_placeholders_are_dropped_unless_the_examples_hold_them():

@@ -31,7 +31,8 @@ _COMMENTARY = re.compile(  # where the model starts talking about the text it wr
 _PART_TAG = re.compile(  # "Sentence 2: " at the start of the text or of one of its sentences
     r"(?:^|(?<=[.!?]))\s*(?:sentence|tweet|review|text)\s*\d{1,2}\s*:\s+", re.IGNORECASE)
 _META = re.compile(  # the model talking about the task, or to the user, instead of writing the text
-    r"\b(?:your (?:answer|response|request|prompt)|here(?:'|\u2019)?s (?:a|an|the|my) "
+    r"^\W*an? (?:\w+ ){0,2}(?:review|sentence|text|phrase)s?\b"  # a text named, not written: "A negative review ..."
+    r"|\b(?:your (?:entire |whole )?(?:answer|response|request|prompt)|here(?:'|\u2019)?s (?:a|an|the|my) "
     r"(?:possible|revised|sample|new|rewritten|short)\b|i(?:'|\u2019)?d (?:love|be happy) to|hope (?:this|that) helps"
     r"|feel free to (?:ask|modify|adjust|let)|as requested|the (?:original|given) (?:sentence|text|prompt)"
     r"|my responses?|your feedback|help you get started|here are (?:some|a few) (?:tips|ideas|examples|suggestions)"
@@ -126,6 +127,19 @@ def _repetitive(key: str) -> bool:
     return bool(phrases) and max(phrases.values()) >= PHRASE_REPEATS
 
 
+ECHO_OPENING_WORDS, ECHO_RUN_WORDS = 3, 5
+
+
+def echoes(key: str, source: str) -> bool:
+    """Whether a normalised text opens with the first 3 words of a normalised `source` (a hypothesis it was asked
+    to fit) or shares a run of 5 words with it: the model restating its brief instead of writing the text."""
+    words, told = key.split(), source.split()
+    if len(told) >= ECHO_OPENING_WORDS and words[:ECHO_OPENING_WORDS] == told[:ECHO_OPENING_WORDS]:
+        return True
+    runs = {tuple(told[i : i + ECHO_RUN_WORDS]) for i in range(len(told) - ECHO_RUN_WORDS + 1)}
+    return any(tuple(words[i : i + ECHO_RUN_WORDS]) in runs for i in range(len(words) - ECHO_RUN_WORDS + 1))
+
+
 @dataclass
 class CandidateFilter:
     """Accepts candidate texts and counts every rejection by reason; remembers hashes of accepted texts."""
@@ -135,8 +149,9 @@ class CandidateFilter:
     _seen_exact: set[int] = field(default_factory=set)
     _seen_normal: set[int] = field(default_factory=set)
 
-    def reason_to_drop(self, text: str, prompt_texts: list[str]) -> str | None:
-        """Why `text` must be dropped, or None to keep it. `prompt_texts` are what the prompt showed."""
+    def reason_to_drop(self, text: str, prompt_texts: list[str], hypothesis: str = "") -> str | None:
+        """Why `text` must be dropped, or None to keep it. `prompt_texts` are what the prompt showed, `hypothesis`
+        the blind spot it asked the text to fit (targeted prompts)."""
         if not text:
             return "empty"
         if len(text.split()) < self.min_words:
@@ -152,15 +167,17 @@ class CandidateFilter:
             return "repetitive"
         if any(key == normalise(p) or (len(key) > 20 and key in normalise(p)) for p in prompt_texts):
             return "prompt_echo"
+        if hypothesis and echoes(key, normalise(hypothesis)):
+            return "hypothesis_echo"
         if _digest(text) in self._seen_exact:
             return "duplicate"
         if _digest(key) in self._seen_normal:
             return "near_duplicate"
         return None
 
-    def accept(self, text: str, prompt_texts: list[str]) -> bool:
+    def accept(self, text: str, prompt_texts: list[str], hypothesis: str = "") -> bool:
         """Keep `text` (and remember it) or count why it was dropped."""
-        reason = self.reason_to_drop(text, prompt_texts)
+        reason = self.reason_to_drop(text, prompt_texts, hypothesis)
         if reason is not None:
             self.dropped[reason] += 1
             return False

@@ -265,7 +265,7 @@ class GenerationRun:
             for index, text in enumerate(split_candidates(completion.text, s.texts_per_request,
                                                           self._instructions(requests[i], shown[i]))):
                 self.stats.candidates += 1
-                if self.filter.accept(text, shown[i]):
+                if self.filter.accept(text, shown[i], columns[i].get("hypothesis", "")):
                     candidates.append((i, index, text))
         verdicts = self._verdicts([text for _, _, text in candidates], [labels[i] for i, _, _ in candidates])
         for (i, index, text), verdict in zip(candidates, verdicts):
