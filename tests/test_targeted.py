@@ -9,8 +9,8 @@ import yaml
 from hf_llmgen.generation.prompts import build_messages
 from hf_llmgen.generation.runner import shard_quotas
 from hf_llmgen.generation.settings import GenerationSettings
-from hf_llmgen.targeted.blind_spots import Predictions, confidence_threshold, confident_errors, group_errors
-from hf_llmgen.targeted.hypotheses import parse_hypothesis, save_hypotheses
+from hf_llmgen.targeted.blind_spots import BlindSpot, Predictions, confidence_threshold, confident_errors, group_errors
+from hf_llmgen.targeted.hypotheses import parse_hypothesis, save_hypotheses, with_error_texts
 from hf_llmgen.targeted.loop import scores
 from hf_llmgen.task import Target, TaskSpecError, load_task, parse_task, read_targets
 
@@ -137,3 +137,16 @@ def test_targeted_quotas_go_to_labels_with_targets_by_their_number():
 def test_targeted_options_are_checked_before_any_model_loads(tmp_path, options, message):
     with pytest.raises(ValueError, match=message):
         datasets.load_dataset_builder("hf_llmgen", "sst2", cache_dir=str(tmp_path), **options)
+
+
+def test_hand_written_targets_without_texts_get_the_errors_of_their_label_pair():
+    spots = [BlindSpot("negative", "positive", [0, 1, 2, 3], ["a", "b", "c", "d"], [0.99] * 4),
+             BlindSpot("positive", "negative", [4], ["e"], [0.98]),
+             BlindSpot("negative", "positive", [5], ["f"], [0.97])]
+    own = Target("negative", "Own texts.", "positive", "human", ("mine",))
+    targets = [Target("negative", "Sarcasm.", "positive"), Target("negative", "Irony.", "positive"),
+               Target("negative", "Deadpan.", "positive"), own, Target("positive", "Dark praise.", "negative"),
+               Target("positive", "No pair.", "")]
+    filled = with_error_texts(targets, spots)
+    assert [target.texts for target in filled] == [("a", "b", "c"), ("f",), ("a", "b", "c"), ("mine",), ("e",), ()]
+    assert [target.hypothesis for target in filled] == [target.hypothesis for target in targets]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from typing import Any, Mapping, Sequence
@@ -79,6 +80,26 @@ def describe_blind_spots(
         backend.close()
     kept = [(spot, target) for spot, target in zip(spots, written) if target is not None]
     return [target for _, target in kept], [spot for spot, _ in kept], dropped
+
+
+def with_error_texts(targets: Sequence[Target], spots: Sequence[BlindSpot]) -> list[Target]:
+    """The targets, where one has no texts given the first `KEPT_TEXTS` errors of a blind spot of its (label,
+    mistaken_for) pair (the pair's n-th target its n-th spot, round again when there are fewer), so a hand-written
+    hypothesis shows the generator real texts of its blind spot as an LLM-written one does."""
+    by_pair: dict[tuple[str, str], list[BlindSpot]] = {}
+    for spot in spots:
+        by_pair.setdefault((spot.label, spot.predicted), []).append(spot)
+    seen: Counter = Counter()
+    filled = []
+    for target in targets:
+        pair = (target.label, target.mistaken_for)
+        if target.texts or pair not in by_pair:
+            filled.append(target)
+            continue
+        spot = by_pair[pair][seen[pair] % len(by_pair[pair])]
+        seen[pair] += 1
+        filled.append(dataclasses.replace(target, texts=tuple(spot.texts[:KEPT_TEXTS])))
+    return filled
 
 
 def save_hypotheses(path: str, targets: Sequence[Target], spots: Sequence[BlindSpot] = (),

@@ -24,7 +24,7 @@ from ..staging import write_json
 from ..task import Label, Target, TaskSpec, load_task, read_targets
 from .blind_spots import (BlindSpot, NoConfidentErrors, Predictions, blind_spots, confidence_threshold,
                           confident_errors, predict)
-from .hypotheses import describe_blind_spots, save_hypotheses
+from .hypotheses import describe_blind_spots, save_hypotheses, with_error_texts
 
 REPORT = "report.json"
 CARD_KEY = "hf_llmgen_targeted"
@@ -106,8 +106,9 @@ class TargetedLoop:
     each round is scored on (default: eval). classifier: the model to start from (a folder or name; round 0).
     base_model: what each round fine-tunes on train + every added row (default: the packaged MiniLM body).
     task: a preset, YAML or TaskSpec for generation (default: one built from the label names).
-    hypotheses: a file of hand-written hypotheses used in every round; without it the LLM describes each round's
-    largest `max_hypotheses` blind spots. per_hypothesis: rows generated for each hypothesis.
+    hypotheses: a file of hand-written hypotheses used in every round (one without `texts` shows the round's
+    errors of its label pair as examples); without it the LLM describes each round's largest `max_hypotheses`
+    blind spots. per_hypothesis: rows generated for each hypothesis.
     generation: options of the `hf_llmgen` builder (backend, model, label_check, ...). training: options of
     `train_classifier` (epochs, max_steps, batch_size, learning_rate).
     threshold: confidence of an error that counts (default: the starting classifier's `confidence_threshold` on
@@ -218,10 +219,11 @@ class TargetedLoop:
         return report
 
     def _hypotheses(self, spots: list[BlindSpot]) -> tuple[list[Target], list[BlindSpot], Counter]:
-        """The round's targets with the blind spots they describe (none for hand-written ones), and the LLM
-        answers dropped by reason."""
+        """The round's targets with the blind spots they describe (none for hand-written ones, which show the
+        errors of their label pair instead where they have no texts of their own), and the LLM answers dropped by
+        reason."""
         if self.human:
-            return list(self.human), [], Counter()
+            return with_error_texts(self.human, spots), [], Counter()
         descriptions = {label.name: label.description for label in self.task.labels}
         return describe_blind_spots(spots, self.settings, self.task.text_type, descriptions)
 
