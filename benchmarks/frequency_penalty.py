@@ -29,15 +29,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def run(study: Study, task: str, rows: int, seed: int, penalty: float) -> dict:
     """One generation with `penalty`, measured."""
     started = time.perf_counter()
-    builder = datasets.load_dataset_builder("hf_llmgen", task, cache_dir=tempfile.mkdtemp(prefix="penalty_"),
-                                            num_examples=rows, seed=seed, frequency_penalty=penalty)
-    builder.download_and_prepare()
-    summary = generation_summary(builder).to_dict()
-    data = builder.as_dataset(split="train")
-    names = data.features["label"].names
+    with tempfile.TemporaryDirectory(prefix="penalty_") as cache:  # an empty cache: every request is made
+        builder = datasets.load_dataset_builder("hf_llmgen", task, cache_dir=cache, num_examples=rows, seed=seed,
+                                                frequency_penalty=penalty)
+        builder.download_and_prepare()
+        summary = generation_summary(builder).to_dict()
+        data = builder.as_dataset(split="train").select_columns(["text", "label"])
+        names = data.features["label"].names
+        data = data.to_dict()  # in memory: the cache folder goes when the block ends
     labels = [names[i] for i in data["label"]]
     vectors = study.embed(data["text"])
-    return {"task": task, "seed": seed, "rows": len(data), "frequency_penalty": penalty,
+    return {"task": task, "seed": seed, "rows": len(labels), "frequency_penalty": penalty,
             "seconds": round(time.perf_counter() - started, 1), "requests": summary["requests"],
             "completion_tokens": summary["completion_tokens"], "dropped": summary["dropped"],
             "label_accuracy": float(np.mean(study.oracle.predict(vectors) == np.array(labels))),
@@ -57,13 +59,14 @@ def main() -> None:
     parser.add_argument("--output", default=os.path.join(HERE, "results", "frequency_penalty.json"))
     args = parser.parse_args()
     spec = load_task(args.task)
-    study = Study(spec, args.task, load_real_data(args.data, spec, 2000), max(400, args.rows), 8000,
-                  args.embedding_cache_dir or tempfile.mkdtemp(prefix="penalty_embeddings_"), {}, "diverse")
     result = json.load(open(args.output)) if os.path.exists(args.output) else {"runs": []}
-    for penalty in args.penalties:
-        result["runs"].append({**run(study, args.task, args.rows, args.seed, penalty), "commit": commit()})
-        result.update(machine=machine(), peak_rss_mib=peak_rss_mib())
-        write_result(args.output, result)
+    with tempfile.TemporaryDirectory(prefix="penalty_embeddings_") as scratch:
+        study = Study(spec, args.task, load_real_data(args.data, spec, 2000), max(400, args.rows), 8000,
+                      args.embedding_cache_dir or scratch, {}, "diverse")
+        for penalty in args.penalties:
+            result["runs"].append({**run(study, args.task, args.rows, args.seed, penalty), "commit": commit()})
+            result.update(machine=machine(), peak_rss_mib=peak_rss_mib())
+            write_result(args.output, result)
 
 
 if __name__ == "__main__":

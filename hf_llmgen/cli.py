@@ -497,9 +497,11 @@ def relabel_command(args: argparse.Namespace) -> dict[str, Any]:
     names = class_names(dataset, args.label_column)
     columns = {"text_column": args.text_column, "label_column": args.label_column}
     texts, labels = human_labels(_marks(args, dataset, names, required=args.mode == "proxy").values())
+    left_out: list[str] = []  # labels with too few human rows for the proxy to learn
     if args.mode == "proxy":
         relabeler = ProxyRelabeler(names, weight=args.weight, embedding_model=args.embedding_model, **columns)
         relabeler.fit(texts, labels)
+        left_out = relabeler.left_out
     else:
         check_human_labels(labels, names, min_per_class=0)
         if args.mode == "oracle":
@@ -510,7 +512,7 @@ def relabel_command(args: argparse.Namespace) -> dict[str, Any]:
     relabelled = dataset.map(relabeler, batched=True, desc=f"relabel ({args.mode})")
     summary = {"mode": args.mode, "rows": len(relabelled), "human_labels": len(texts),
                "changed": dict(Counter(by for by in relabelled["relabelled_by"] if by)),
-               "left_out_of_proxy": getattr(relabeler, "left_out", [])}
+               "left_out_of_proxy": left_out}
     with staged(args.output, "--output", OUTPUT_ENTRIES) as folder:
         relabelled.save_to_disk(os.path.join(folder, "train"))
         write_json(os.path.join(folder, RELABEL_SUMMARY), summary)
