@@ -102,10 +102,13 @@ def test_the_model_talking_about_the_task_is_dropped_as_meta_text():
     assert not f.accept("A negative review told as a joke, with no openly negative word.", [])  # a text named
     assert not f.accept("A short positive phrase whose words sound dark.", [])
     assert not f.accept("The film is great. Your entire response should only contain 2 sentences.", [])
+    assert not f.accept("These two sentences convey a message of disappointment without negative words.", [])
+    assert not f.accept("This review contains a critical element about the film.", [])
     assert f.accept("This post should show that the sub has changed for the worse.", [])  # a real Reddit reply
     assert f.accept("A dull remake that wastes a gifted cast.", [])
     assert f.accept("A message claiming to be from the rebels calls for the release of the hostages.", [])
-    assert f.dropped == {"meta_text": 11}
+    assert f.accept("The story is bogus and the filmmaking clumsy.", [])
+    assert f.dropped == {"meta_text": 13}
 
 
 def test_a_text_restating_its_hypothesis_is_dropped_as_hypothesis_echo():

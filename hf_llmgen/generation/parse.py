@@ -32,6 +32,8 @@ _PART_TAG = re.compile(  # "Sentence 2: " at the start of the text or of one of 
     r"(?:^|(?<=[.!?]))\s*(?:sentence|tweet|review|text)\s*\d{1,2}\s*:\s+", re.IGNORECASE)
 _META = re.compile(  # the model talking about the task, or to the user, instead of writing the text
     r"^\W*an? (?:\w+ ){0,2}(?:review|sentence|text|phrase)s?\b"  # a text named, not written: "A negative review ..."
+    r"|^\W*(?:this|these|the) (?:\w+ )?(?:passage|sentence|text|review|example)s? (?:contains?|conveys?|are|is"
+    r"|shares?|has|have|should|must|describes?|shows?|highlights?)\b"  # or talked about: "These sentences convey"
     r"|\b(?:your (?:entire |whole )?(?:answer|response|request|prompt)|here(?:'|\u2019)?s (?:a|an|the|my) "
     r"(?:possible|revised|sample|new|rewritten|short)\b|i(?:'|\u2019)?d (?:love|be happy) to|hope (?:this|that) helps"
     r"|feel free to (?:ask|modify|adjust|let)|as requested|the (?:original|given) (?:sentence|text|prompt)"
