@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import resource
+import statistics
 import subprocess
 
 from hf_llmgen.staging import write_json
@@ -25,16 +26,19 @@ def write_result(path: str, result: dict) -> None:
 
 
 def mean_by(results: list[dict], keys: tuple[str, ...], values: tuple[str, ...]) -> list[dict]:
-    """Mean of each of `values` over the rows sharing `keys` that have it; `failed` counts those without
-    (a run that ended in an error)."""
+    """Mean and sample standard deviation (None under 2 runs) of each of `values` over the rows sharing `keys`
+    that have it; `failed` counts those without (a run that ended in an error)."""
     groups: dict[tuple, list[dict]] = {}
     for row in results:
         groups.setdefault(tuple(row[key] for key in keys), []).append(row)
     summary = []
     for group, rows in groups.items():
         done = [row for row in rows if all(value in row for value in values)]
-        means = {f"mean_{value}": sum(row[value] for row in done) / len(done) if done else None for value in values}
-        summary.append({**dict(zip(keys, group)), "runs": len(done), "failed": len(rows) - len(done), **means})
+        means = {f"mean_{value}": statistics.mean(row[value] for row in done) if done else None for value in values}
+        spreads = {f"sd_{value}": statistics.stdev(row[value] for row in done) if len(done) > 1 else None
+                   for value in values}
+        summary.append({**dict(zip(keys, group)), "runs": len(done), "failed": len(rows) - len(done), **means,
+                        **spreads})
     return summary
 
 
