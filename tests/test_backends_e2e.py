@@ -1,7 +1,10 @@
 """Both backends with the real packaged model: greedy output, a logit bias that really bans a token, a frequency
-penalty that makes a completion repeat itself less, and the first token's log-probabilities."""
+penalty that makes a completion repeat itself less, and the first token's log-probabilities.
+
+The transformers backend runs on the CPU unless HF_LLMGEN_TEST_DEVICE names another torch device (e.g. cuda)."""
 
 import math
+import os
 
 import datasets
 import pytest
@@ -12,6 +15,7 @@ from hf_llmgen.backends.local import LocalBackend
 
 pytestmark = pytest.mark.slow
 
+DEVICE = os.environ.get("HF_LLMGEN_TEST_DEVICE", "cpu")
 MESSAGES = [{"role": "user", "content": "Write one sentence about the sea."}]
 
 
@@ -24,7 +28,7 @@ def complete(backend, bias=None):
 
 @pytest.fixture(scope="module", params=["local", "transformers"])
 def backend(request):
-    backend = LocalBackend() if request.param == "local" else TransformersBackend(device="cpu")
+    backend = LocalBackend() if request.param == "local" else TransformersBackend(device=DEVICE)
     yield backend
     backend.close()
 
@@ -81,7 +85,7 @@ def test_the_first_tokens_log_probabilities_come_back_when_asked_for(backend):
 def test_transformers_backend_through_the_builder(tmp_path):
     ds = datasets.load_dataset(
         "hf_llmgen", "sst2", split="train", cache_dir=str(tmp_path), num_examples=4, backend="transformers",
-        device="cpu", max_new_tokens=48,
+        device=DEVICE, max_new_tokens=48,
     )
     assert len(ds) == 4 and sorted(ds["label"]) == [0, 0, 1, 1]
     assert set(ds["backend"]) == {"transformers"}
