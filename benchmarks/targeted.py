@@ -10,7 +10,8 @@ median for that model: a retrained model surer of everything passes a fixed thre
 each retraining from the base:
 - "targeted, LLM hypotheses": `TargetedLoop` as `hf-llmgen target` runs it, with the embedded model;
 - "targeted, hand-written hypotheses": the same loop with `benchmarks/hypotheses/<task>.yaml`, written once by
-  reading the seed-0 starting model's errors on its eval rows (`--show-errors` prints them);
+  reading the seed-0 starting model's errors on its eval rows (`--show-errors` prints them); for the synthetic
+  blind spot `sst2_synthetic.yaml`, which names the phrase that every one of those errors ends with;
 - "untargeted, same number of rows": the task's default generation (direct prompt) of as many rows as the
   LLM-hypotheses condition added.
 The synthetic blind spot (`--synthetic`, on sst2): the phrase below ends most positive rows of the starting
@@ -108,7 +109,7 @@ def run_cell(task: str, seed: int, condition: str, args: argparse.Namespace, syn
     if condition == "targeted, LLM hypotheses":
         reports = TargetedLoop(start, train, evaluation, os.path.join(work, "llm"), **loop_options).run(args.rounds)
     elif condition == "targeted, hand-written hypotheses":
-        hypotheses = os.path.join(HERE, "hypotheses", f"{task}.yaml")
+        hypotheses = os.path.join(HERE, "hypotheses", f"{task}{'_synthetic' if synthetic else ''}.yaml")
         reports = TargetedLoop(start, train, evaluation, os.path.join(work, "human"), hypotheses=hypotheses,
                                **loop_options).run(args.rounds)
     else:
@@ -192,7 +193,7 @@ def main() -> None:
     conditions = ["targeted, LLM hypotheses", "untargeted, same number of rows", "targeted, hand-written hypotheses"]
     for task, synthetic in cells:
         for seed in args.seeds:
-            for condition in conditions[:2] if synthetic else conditions:
+            for condition in conditions:
                 if (task, seed, condition, synthetic) in done:
                     continue
                 started = time.perf_counter()
