@@ -34,7 +34,7 @@ def make_backend(settings: "GenerationSettings") -> Backend:
     if settings.backend == "transformers":
         from .hf import TransformersBackend
 
-        return TransformersBackend(settings.model, device=settings.device)
+        return TransformersBackend(settings.model, device=settings.device, max_batch=settings.batch_size)
     if settings.backend == "openai":
         from .openai_api import OpenAIBackend
 
