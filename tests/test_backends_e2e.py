@@ -9,9 +9,11 @@ import os
 import datasets
 import pytest
 
+from hf_llmgen.backends import make_backend
 from hf_llmgen.backends.base import Request
 from hf_llmgen.backends.hf import TransformersBackend
 from hf_llmgen.backends.local import LocalBackend
+from hf_llmgen.generation.settings import GenerationSettings
 
 pytestmark = pytest.mark.slow
 
@@ -89,3 +91,8 @@ def test_transformers_backend_through_the_builder(tmp_path):
     )
     assert len(ds) == 4 and sorted(ds["label"]) == [0, 0, 1, 1]
     assert set(ds["backend"]) == {"transformers"}
+
+
+def test_the_transformers_backend_decodes_a_whole_round_in_one_call():
+    settings = GenerationSettings(task="sst2", backend="transformers", device=DEVICE, batch_size=32)
+    assert make_backend(settings).max_batch == 32
