@@ -58,6 +58,14 @@ def test_errors_are_grouped_by_label_pair_then_by_similar_texts():
     ("", (None, "empty")),
     ("Texts that mislead:", (None, "preamble")),
     ("Yes.", (None, "too_short")),
+    ("These texts share a common thread of being negative and condoning a film.",
+     ("Negative and condoning a film.", "")),
+    ("The texts share a common thread of science and technology news, but their differences lie in their tone.",
+     ("Science and technology news.", "")),
+    ("These texts share a common thread of negative sentiment, but they differ in their tone and style.",
+     ("Negative sentiment.", "")),
+    ("These texts share a common thread of positive words, but they also hide a negative verdict.",
+     ("Positive words, but they also hide a negative verdict.", "")),
 ])
 def test_a_hypothesis_is_the_answer_s_first_sentence(answer, expected):
     assert parse_hypothesis(answer) == expected

@@ -17,8 +17,10 @@ from .blind_spots import BlindSpot
 
 SHOWN_ERRORS = 4  # errors of a blind spot the LLM reads
 KEPT_TEXTS = 3  # errors of a blind spot kept with its hypothesis, shown as examples when generating
-MIN_WORDS, MAX_WORDS = 3, 30
+MIN_WORDS, MAX_WORDS = 2, 30
 _LEAD = re.compile(r"^(?:hypothesis|answer|the texts|these texts)\s*[:\-]\s*", re.IGNORECASE)
+_FRAME_LEAD = re.compile(r"^(?:these|the) texts share a common (?:thread|theme) of\s+(?:being\s+)?", re.IGNORECASE)
+_FRAME_TAIL = re.compile(r",\s*but (?:they differ|their differences)\b.*$", re.IGNORECASE)
 
 
 def hypothesis_messages(spot: BlindSpot, text_type: str, descriptions: Mapping[str, str]) -> list[dict[str, str]]:
@@ -41,7 +43,7 @@ def parse_hypothesis(answer: str) -> tuple[str | None, str]:
     """The hypothesis in an answer (its first sentence, at most MAX_WORDS words), or None with the reason."""
     line = next((part.strip() for part in answer.strip().splitlines() if part.strip()), "")
     sentence = re.split(r"(?<=[.!?])\s", _LEAD.sub("", line.strip(" *\"'")), maxsplit=1)[0].strip(" \"'")
-    words = sentence.split()
+    words = _without_frame(sentence).split()
     if not words:
         return None, "empty"
     if sentence.endswith(":"):
@@ -49,6 +51,16 @@ def parse_hypothesis(answer: str) -> tuple[str | None, str]:
     if len(words) < MIN_WORDS:
         return None, "too_short"
     return " ".join(words[:MAX_WORDS]), ""
+
+
+def _without_frame(sentence: str) -> str:
+    """The sentence without the 135M model's usual frame, "These texts share a common thread of ..., but they differ
+    in their tone and style": the description the generator is to write to, which reads as a brief to follow
+    rather than a text to echo (a contrast that says something, ", but they also ...", stays)."""
+    core = _FRAME_TAIL.sub("", _FRAME_LEAD.sub("", sentence)).strip(" ,")
+    if core == sentence or not core:
+        return core
+    return core[0].upper() + core[1:] + ("" if core.endswith((".", "!", "?")) else ".")
 
 
 def write_hypotheses(
