@@ -40,7 +40,8 @@ def hypothesis_messages(spot: BlindSpot, text_type: str, descriptions: Mapping[s
 
 
 def parse_hypothesis(answer: str) -> tuple[str | None, str]:
-    """The hypothesis in an answer (its first sentence, at most MAX_WORDS words), or None with the reason."""
+    """The hypothesis in an answer (its first sentence without the model's frame, at most MAX_WORDS words), or
+    None with the reason."""
     line = next((part.strip() for part in answer.strip().splitlines() if part.strip()), "")
     sentence = re.split(r"(?<=[.!?])\s", _LEAD.sub("", line.strip(" *\"'")), maxsplit=1)[0].strip(" \"'")
     words = _without_frame(sentence).split()
