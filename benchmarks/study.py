@@ -17,6 +17,7 @@ import os
 from record import commit, machine, peak_rss_mib, write_result
 
 from hf_llmgen.study import GRIDS, run_study
+from hf_llmgen.study.reference import CLASSIFIERS
 from hf_llmgen.study.run import STUDY_FILE
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -31,6 +32,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--rows", type=int, default=400)
     parser.add_argument("--grid", choices=tuple(GRIDS), default="default")
+    parser.add_argument("--classifier", choices=CLASSIFIERS, default="embedding")
     parser.add_argument("--cache-dir", default=None, help="datasets and request cache (default: each study's own)")
     parser.add_argument("--output", default=os.path.join(HERE, "results", "study"))
     args = parser.parse_args()
@@ -40,13 +42,13 @@ def main() -> None:
     code = commit()  # what this process runs, though the checkout may move on while it does
     for task in args.tasks:
         record = run_study(task, args.data, output=os.path.join(args.output, task), seeds=args.seeds, rows=args.rows,
-                           grid=args.grid, cache_dir=args.cache_dir)
+                           grid=args.grid, cache_dir=args.cache_dir, classifier=args.classifier)
         before = tasks.get(task, {})
         tasks[task] = {key: record[key] for key in ("wall_seconds", "request_cache", "oracle")}
         tasks[task].update(cells=len(record["cells"]), commit=code,
                            peak_rss_mib=max(before.get("peak_rss_mib", 0), round(peak_rss_mib())))
         write_result(runs_file, {"machine": machine(), "seeds": args.seeds, "rows": args.rows, "grid": args.grid,
-                                 "tasks": tasks})
+                                 "classifier": args.classifier, "tasks": tasks})
         with open(os.path.join(args.output, OVERVIEW_FILE), "w", encoding="utf-8") as f:
             f.write(overview(args.output, list(tasks)))
 

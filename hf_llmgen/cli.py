@@ -46,6 +46,8 @@ from .registration import BUILDER_NAME
 from .staging import staged, write_json
 from .study.grid import DIVERSIFICATIONS, GRIDS, SET_BY_STUDY
 from .study.interventions import INTERVENTIONS
+from .study.reference import CLASSIFIERS
+from .train import MIN_STEPS
 from .study.run import STUDY_FILE, run_study
 from .task import TaskSpecError, load_task, preset_names
 
@@ -104,6 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     tra.add_argument("--oracle", help="text-classification model for the data-quality label accuracy")
     tra.add_argument("--epochs", type=float, default=3.0)
     tra.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (overrides --epochs)")
+    tra.add_argument("--min-steps", type=int, default=MIN_STEPS, help="on a small set, more epochs than --epochs so "
+                     "that training takes at least this many steps (0: exactly --epochs)")
     tra.add_argument("--batch-size", type=int, default=16)
     tra.add_argument("--learning-rate", type=float, default=5e-5)
     tra.add_argument("--seed", type=int, default=0)
@@ -130,6 +134,8 @@ def _parser() -> argparse.ArgumentParser:
     tgt.add_argument("--base-model", help="what each round fine-tunes (default: packaged all-MiniLM-L6-v2 + a head)")
     tgt.add_argument("--epochs", type=float, default=3.0)
     tgt.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (overrides --epochs)")
+    tgt.add_argument("--min-steps", type=int, default=MIN_STEPS, help="on a small set, more epochs than --epochs so "
+                     "that training takes at least this many steps (0: exactly --epochs)")
     tgt.add_argument("--train-batch-size", type=int, default=16, help="training batch size (--batch-size is "
                      "generation's requests per round)")
     tgt.add_argument("--learning-rate", type=float, default=5e-5)
@@ -157,6 +163,9 @@ def _parser() -> argparse.ArgumentParser:
                      help=f"instead of the grid's: any of {', '.join(INTERVENTIONS)}")
     stu.add_argument("--strategy", choices=STRATEGIES, default="diverse", help="how the simulated person's k rows "
                      "are chosen, as annotate's --strategy (random: the paper's)")
+    stu.add_argument("--classifier", choices=CLASSIFIERS, default="embedding", help="the downstream classifier: "
+                     "embedding (logistic regression on MiniLM embeddings, seconds per cell on a CPU) or finetune "
+                     "(MiniLM fine-tuned as train does, minutes per cell on a CPU)")
     stu.add_argument("--cache-dir", default=None, help="datasets and request cache (default: OUTPUT/cache)")
     stu.add_argument("--test-rows", type=int, default=2000, help="real test rows every cell is scored on")
     stu.add_argument("--generator-rows", type=int, default=200, help="test rows the generator classifies as a "
@@ -379,7 +388,7 @@ def train_command(args: argparse.Namespace) -> dict[str, float]:
     _, metrics = train_classifier(
         load_any(args.dataset), args.output, eval_dataset=eval_dataset, model=args.model,
         text_column=args.text_column, label_column=args.label_column, epochs=args.epochs,
-        max_steps=args.max_steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        max_steps=args.max_steps, min_steps=args.min_steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
         seed=args.seed, quality=quality, report_to=args.report_to, dataset_repo=args.dataset_repo,
     )
     return {"eval": metrics, "data": quality.metrics}
@@ -402,7 +411,8 @@ def study_command(args: argparse.Namespace) -> dict[str, Any]:
     try:
         record = run_study(args.task, args.data, output=args.output, seeds=args.seeds, rows=args.rows, grid=grid,
                            cache_dir=args.cache_dir, test_rows=args.test_rows, generator_rows=args.generator_rows,
-                           strategy=args.strategy, generation=_generation_options(args, STUDY_FIXED))
+                           strategy=args.strategy, classifier=args.classifier,
+                           generation=_generation_options(args, STUDY_FIXED))
     except KeyboardInterrupt:
         raise Interrupted(_study_resume_line(args)) from None
     return {"output": args.output, "wall_seconds": record["wall_seconds"], "request_cache": record["request_cache"],
@@ -414,8 +424,8 @@ def target_command(args: argparse.Namespace) -> list[dict[str, Any]]:
     from .targeted.loop import TargetedLoop  # imports torch: only for this command
 
     generation = _generation_options(args, TARGET_FIXED)
-    training = {"epochs": args.epochs, "max_steps": args.max_steps, "batch_size": args.train_batch_size,
-                "learning_rate": args.learning_rate}
+    training = {"epochs": args.epochs, "max_steps": args.max_steps, "min_steps": args.min_steps,
+                "batch_size": args.train_batch_size, "learning_rate": args.learning_rate}
     loop = TargetedLoop(
         args.classifier, load_any(args.train), load_any(args.eval_data), args.output,
         test=load_any(args.test) if args.test else None, base_model=args.base_model, task=args.task,

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import math
 import os
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import datasets
 import numpy as np
 
-from .callback import DataQualityCallback
 from .metrics.embeddings import default_embedding_model
 from .metrics.report import class_names, require_column
 from .staging import staged
 
+if TYPE_CHECKING:
+    from .callback import DataQualityCallback
+
 MAX_LENGTH = 128
+MIN_STEPS = 100  # a new classification head needs about this many updates: after 36, a set of 180 rows was at chance
+
+
+def training_epochs(rows: int, epochs: float, batch_size: int, min_steps: int = MIN_STEPS) -> float:
+    """`epochs`, raised where needed so that training on `rows` rows takes at least `min_steps` optimizer steps."""
+    return max(epochs, min_steps / math.ceil(rows / batch_size))
 
 
 def encode_labels(dataset: datasets.Dataset, column: str, names: Sequence[str]) -> datasets.Dataset:
@@ -57,6 +66,7 @@ def train_classifier(
     label_column: str = "label",
     epochs: float = 3.0,
     max_steps: int = -1,
+    min_steps: int = MIN_STEPS,
     batch_size: int = 16,
     learning_rate: float = 5e-5,
     seed: int = 0,
@@ -68,19 +78,23 @@ def train_classifier(
     (whole: a failure leaves its earlier content).
 
     model: a model name or folder (default: the packaged all-MiniLM-L6-v2 body with a new classification head).
+    min_steps: on a small set, train for more than `epochs` so that training takes at least this many optimizer
+        steps (0: exactly `epochs`); `max_steps`, when given, sets the steps instead.
     quality: a DataQualityCallback to run (default: one measuring the train set against `eval_dataset`); the
         trainer's train set keeps `text_column` and has its labels in a ClassLabel column named "label".
     dataset_repo: the Hub repo id of the training data (e.g. where `hf-llmgen push` sent it): the model card
         links it and names its evaluation after it.
     Returns the Trainer and the evaluation metrics (accuracy, macro F1; empty without `eval_dataset`).
     """
-    from transformers import (
+    from transformers import (  # these and the callback import torch: only when training
         AutoModelForSequenceClassification,
         AutoTokenizer,
         DataCollatorWithPadding,
         Trainer,
         TrainingArguments,
     )
+
+    from .callback import DataQualityCallback
 
     for role, data in (("train", train_dataset), ("eval", eval_dataset)):
         if data is not None:
@@ -109,7 +123,7 @@ def train_classifier(
     with staged(output_dir, "output_dir", owned=earlier) as folder:
         args = TrainingArguments(
             output_dir=folder,
-            num_train_epochs=epochs,
+            num_train_epochs=training_epochs(len(train_dataset), epochs, batch_size, min_steps),
             max_steps=max_steps,
             per_device_train_batch_size=batch_size,
             per_device_eval_batch_size=batch_size * 4,

@@ -142,10 +142,12 @@ def test_a_study_without_real_data_stops_before_any_generation(tmp_path):
 
 def test_a_study_resumes_only_its_own_record(tmp_path):
     path = tmp_path / "study.json"
-    path.write_text(json.dumps({"task": "sst2", "rows": 400, "strategy": "random", "cells": []}))
-    assert _read_record(str(path), "sst2", 400, "random")["cells"] == []
-    with pytest.raises(ValueError, match="holds a study of 'sst2' with 400 rows and 'random' strategy"):
-        _read_record(str(path), "sst2", 400, "diverse")
+    path.write_text(json.dumps({"task": "sst2", "rows": 400, "strategy": "random", "cells": []}))  # no classifier
+    assert _read_record(str(path), "sst2", 400, "random", "embedding")["cells"] == []
+    with pytest.raises(ValueError, match="holds a study of 'sst2' with 400 rows, the 'random' strategy"):
+        _read_record(str(path), "sst2", 400, "diverse", "embedding")
+    with pytest.raises(ValueError, match="and the 'embedding' classifier; give another --output"):
+        _read_record(str(path), "sst2", 400, "random", "finetune")
 
 
 def test_few_shot_choice_shows_each_example_answered_with_its_label_number():

@@ -7,8 +7,10 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
+from hf_llmgen.study.reference import downstream_predictions, read_rows, scores
 from test_cli_e2e import finished_requests, start_interruptible
 
 pytestmark = pytest.mark.slow
@@ -85,3 +87,13 @@ def test_the_command_names_missing_real_data_before_loading_a_model(tmp_path):
                           str(tmp_path / "study")], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert "data: no real train split for task 'trec'" in run.stderr and not os.path.exists(tmp_path / "study")
+
+
+def test_the_fine_tuned_downstream_classifier_learns_a_small_real_set():
+    train = read_rows(os.path.join(DATA, "sst2", "train.jsonl"))[:96]
+    test = read_rows(os.path.join(DATA, "sst2", "test.jsonl"))[:80]  # 42 positive, 38 negative
+    no_vectors = np.zeros((0, 0))  # fine-tuning reads the texts
+    predicted = downstream_predictions("finetune", [r["text"] for r in train], no_vectors, [r["label"] for r in train],
+                                       [r["text"] for r in test], no_vectors)
+    assert len(predicted) == len(test) and set(predicted) <= {"negative", "positive"}
+    assert scores(predicted, [r["label"] for r in test])["accuracy"] > 0.6  # 6 steps an epoch: 100 steps, not 18

@@ -6,7 +6,7 @@ from transformers import TrainerControl, TrainerState, TrainingArguments
 
 from hf_llmgen.callback import DataQualityCallback
 from hf_llmgen.metrics.report import class_names
-from hf_llmgen.train import encode_labels, train_classifier
+from hf_llmgen.train import encode_labels, train_classifier, training_epochs
 
 
 def test_integer_labels_without_names_must_be_cast():
@@ -27,6 +27,12 @@ def test_labels_are_matched_by_name_not_position():
     data = data.cast_column("label", datasets.ClassLabel(names=["positive", "negative"]))
     encoded = encode_labels(data, "label", names)
     assert encoded.features["label"].names == names and encoded["label"] == [1, 0]
+
+
+def test_a_small_set_trains_for_more_epochs_to_reach_the_minimum_steps():
+    assert training_epochs(180, 3.0, 16, min_steps=100) == 100 / 12  # 12 steps an epoch: 100 steps, not 36
+    assert training_epochs(2000, 3.0, 16, min_steps=100) == 3.0  # 375 steps already
+    assert training_epochs(180, 3.0, 16, min_steps=0) == 3.0
 
 
 def test_missing_text_column_is_named(tmp_path):

@@ -1,19 +1,24 @@
 """The real data a study measures generated rows against: its train and test rows, the oracle, the downstream
-classifier (logistic regression on sentence embeddings) and the baselines that need no generated rows."""
+classifier (logistic regression on sentence embeddings, or fine-tuned as `hf-llmgen train` does) and the baselines
+that need no generated rows."""
 
 from __future__ import annotations
 
 import glob
 import json
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import datasets
 import numpy as np
 
+from ..metrics.accuracy import load_oracle, oracle_predictions
 from ..task import TaskSpec
 
+CLASSIFIERS = ("embedding", "finetune")  # the downstream classifier's kinds
 Embed = Callable[[Sequence[str]], np.ndarray]  # texts -> their embeddings, e.g. an EmbeddingHandle
 
 
@@ -71,6 +76,20 @@ def fit_classifier(vectors: np.ndarray, labels: Sequence[str]) -> Any:
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(max_iter=2000, C=10.0).fit(vectors, list(labels))
+
+
+def downstream_predictions(classifier: str, texts: Sequence[str], vectors: np.ndarray, labels: Sequence[str],
+                           test_texts: Sequence[str], test_vectors: np.ndarray) -> list[str]:
+    """The test rows' labels from a classifier trained on (texts, labels): "embedding", `fit_classifier` on the
+    texts' vectors (seconds on a CPU); "finetune", the packaged MiniLM fine-tuned by `hf_llmgen.train.
+    train_classifier` with its defaults, what `hf-llmgen train` runs (minutes on a CPU)."""
+    if classifier == "embedding":
+        return list(fit_classifier(vectors, labels).predict(test_vectors))
+    from ..train import train_classifier  # imports torch: only for this classifier
+
+    with tempfile.TemporaryDirectory() as folder:
+        train_classifier(datasets.Dataset.from_dict({"text": list(texts), "label": list(labels)}), folder)
+        return oracle_predictions(load_oracle(folder), test_texts)
 
 
 def scores(predicted: Sequence[str], labels: Sequence[str]) -> dict[str, float]:

@@ -33,7 +33,7 @@ from ..staging import staged_file, write_json
 from ..task import TaskSpec, load_task, preset_names
 from .grid import DIVERSIFICATIONS, SET_BY_STUDY, grid_cells
 from .interventions import INTERVENTIONS, human_rows, in_scope_marks, intervene
-from .reference import RealData, fit_classifier, load_real_data, scores, zero_shot
+from .reference import CLASSIFIERS, RealData, downstream_predictions, fit_classifier, load_real_data, scores, zero_shot
 from .report import markdown_table, plot_study, summarise
 
 STUDY_FILE, TABLE_FILE, FIGURE_FILE = "study.json", "study.md", "study.png"
@@ -55,6 +55,7 @@ def run_study(
     generator_rows: int = 200,
     generation: Mapping[str, Any] | None = None,
     strategy: str = "diverse",
+    classifier: str = "embedding",
 ) -> dict:
     """Run (or resume) the study and write `output`/study.json, study.md and study.png; returns the record.
 
@@ -64,6 +65,9 @@ def run_study(
     train rows the oracle is fitted on; generator_rows: test rows the generator classifies as a baseline.
     generation: further generation options for every cell (backend, model, ...). strategy: how the simulated
     person's k rows are chosen, "diverse" (the default of `hf-llmgen annotate`) or "random" (the paper's).
+    classifier: the downstream classifier of every cell and real-row baseline, "embedding" (logistic regression on
+    the packaged MiniLM's embeddings, seconds per cell on a CPU) or "finetune" (the packaged MiniLM fine-tuned as
+    `hf-llmgen train` does, minutes per cell on a CPU). A study folder holds one strategy and one classifier.
     """
     spec = load_task(task)
     if spec.multi_label:
@@ -73,6 +77,8 @@ def run_study(
             raise ValueError(f"{name}: must be a whole number of at least 1, got {value!r}.")
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy: must be one of {STRATEGIES}, got {strategy!r}.")
+    if classifier not in CLASSIFIERS:
+        raise ValueError(f"classifier: must be one of {CLASSIFIERS}, got {classifier!r}.")
     diversifications, interventions = grid_cells(grid)
     check_generation(dict(generation or {}), spec, diversifications, rows)
     real = load_real_data(data, spec, test_rows)
@@ -82,8 +88,8 @@ def run_study(
                          f"{pool + MIN_ORACLE_ROWS} ({pool} for the real-row baselines, the rest for the oracle).")
     cache_dir = cache_dir or os.path.join(output, "cache")
     os.makedirs(output, exist_ok=True)
-    study = Study(spec, task, real, pool, oracle_rows, cache_dir, dict(generation or {}), strategy)
-    record = _read_record(os.path.join(output, STUDY_FILE), spec.name, rows, strategy)
+    study = Study(spec, task, real, pool, oracle_rows, cache_dir, dict(generation or {}), strategy, classifier)
+    record = _read_record(os.path.join(output, STUDY_FILE), spec.name, rows, strategy, classifier)
     started = time.perf_counter()
     record["oracle"] = study.oracle_scores
     # measured again on every run (from the embedding and request caches after the first): always the current way
@@ -143,13 +149,14 @@ class Study:
     """One task's real data, oracle and caches, and the study's steps on them."""
 
     def __init__(self, spec: TaskSpec, task: Any, real: RealData, pool: int, oracle_rows: int, cache_dir: str,
-                 generation: dict, strategy: str) -> None:
+                 generation: dict, strategy: str, classifier: str) -> None:
         self.spec, self.real, self.pool, self.cache_dir, self.generation = spec, real, pool, cache_dir, generation
-        self.strategy = strategy
+        self.strategy, self.classifier = strategy, classifier
         self.preset = task if isinstance(task, str) and task in preset_names() else None
         self.task_option = {} if self.preset else {"task": spec.to_dict()}
         self.embed = EmbeddingHandle(cache_path=os.path.join(cache_dir, EMBEDDING_CACHE_FILE))
-        self.test_x = self.embed([row["text"] for row in real.test])
+        self.test_texts = [row["text"] for row in real.test]
+        self.test_x = self.embed(self.test_texts)
         self.test_y = [row["label"] for row in real.test]
         oracle_train = real.train[pool:pool + oracle_rows]
         self.oracle_x = self.embed([row["text"] for row in oracle_train])
@@ -172,9 +179,9 @@ class Study:
         found = []
         for k in (*K_VALUES, rows):
             chosen = [self.real.train[i] for i in order[:k]]
-            model = fit_classifier(self.embed([r["text"] for r in chosen]), [r["label"] for r in chosen])
+            texts, labels = [r["text"] for r in chosen], [r["label"] for r in chosen]
             found.append({"baseline": f"real {k} rows", "seed": seed, "rows": k,
-                          **scores(model.predict(self.test_x), self.test_y)})
+                          **self.downstream(texts, self.embed(texts), labels)})
         return found
 
     def generator_baseline(self, n: int) -> dict:
@@ -241,20 +248,27 @@ class Study:
                   "label_accuracy_per_class": found.per_class}
         if len(set(labels)) < 2:
             return {**result, "note": "one label only: no classifier"}
-        return {**result, **scores(fit_classifier(vectors, labels).predict(self.test_x), self.test_y)}
+        return {**result, **self.downstream(texts, vectors, labels)}
+
+    def downstream(self, texts: Sequence[str], vectors: np.ndarray, labels: Sequence[str]) -> dict[str, float]:
+        """Accuracy and macro-F1 on the test rows of the study's downstream classifier trained on these rows."""
+        return scores(downstream_predictions(self.classifier, texts, vectors, labels, self.test_texts, self.test_x),
+                      self.test_y)
 
 
-def _read_record(path: str, task: str, rows: int, strategy: str) -> dict:
+def _read_record(path: str, task: str, rows: int, strategy: str, classifier: str) -> dict:
     """The study so far in `path` (a new one when there is none); an error when it holds another study."""
     if not os.path.exists(path):
-        return {"task": task, "rows": rows, "strategy": strategy, "cells": [], "generations": [], "baselines": [],
-                "wall_seconds": 0.0}
+        return {"task": task, "rows": rows, "strategy": strategy, "classifier": classifier, "cells": [],
+                "generations": [], "baselines": [], "wall_seconds": 0.0}
     with open(path, encoding="utf-8") as f:
         record = json.load(f)
-    found = (record.get("task"), record.get("rows"), record.get("strategy"))
-    if found != (task, rows, strategy):
-        raise ValueError(f"output: {path} holds a study of {found[0]!r} with {found[1]} rows and {found[2]!r} "
-                         "strategy for the person's rows; give another --output for this one.")
+    record.setdefault("classifier", "embedding")  # the only one before the choice existed
+    found = tuple(record.get(key) for key in ("task", "rows", "strategy", "classifier"))
+    if found != (task, rows, strategy, classifier):
+        raise ValueError(f"output: {path} holds a study of {found[0]!r} with {found[1]} rows, the {found[2]!r} "
+                         f"strategy for the person's rows and the {found[3]!r} classifier; give another --output "
+                         "for this one.")
     return record
 
 

@@ -110,7 +110,7 @@ class TargetedLoop:
     errors of its label pair as examples); without it the LLM describes each round's largest `max_hypotheses`
     blind spots. per_hypothesis: rows generated for each hypothesis.
     generation: options of the `hf_llmgen` builder (backend, model, label_check, ...). training: options of
-    `train_classifier` (epochs, max_steps, batch_size, learning_rate).
+    `train_classifier` (epochs, max_steps, min_steps, batch_size, learning_rate).
     threshold: confidence of an error that counts (default: the starting classifier's `confidence_threshold` on
     eval; kept for every round so the counts compare).
     """
