@@ -47,9 +47,9 @@ from .staging import staged, write_json
 from .study.grid import DIVERSIFICATIONS, GRIDS, SET_BY_STUDY
 from .study.interventions import INTERVENTIONS
 from .study.reference import CLASSIFIERS
-from .train import MIN_STEPS
 from .study.run import STUDY_FILE, run_study
 from .task import TaskSpecError, load_task, preset_names
+from .train import MIN_STEPS
 
 
 def _flag_type(name: str) -> type:
@@ -387,9 +387,9 @@ def train_command(args: argparse.Namespace) -> dict[str, float]:
     quality = DataQualityCallback(reference=eval_dataset, oracle=args.oracle, text_column=args.text_column)
     _, metrics = train_classifier(
         load_any(args.dataset), args.output, eval_dataset=eval_dataset, model=args.model,
-        text_column=args.text_column, label_column=args.label_column, epochs=args.epochs,
-        max_steps=args.max_steps, min_steps=args.min_steps, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        seed=args.seed, quality=quality, report_to=args.report_to, dataset_repo=args.dataset_repo,
+        text_column=args.text_column, label_column=args.label_column, epochs=args.epochs, max_steps=args.max_steps,
+        min_steps=args.min_steps, batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
+        quality=quality, report_to=args.report_to, dataset_repo=args.dataset_repo,
     )
     return {"eval": metrics, "data": quality.metrics}
 
