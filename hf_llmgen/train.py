@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .callback import DataQualityCallback
 
 MAX_LENGTH = 128
-MIN_STEPS = 100  # a new classification head needs about this many updates: after 36, a set of 180 rows was at chance
+MIN_STEPS = 100  # a new head needs about this many updates: after 36 on 180 rows its training loss was still 0.68
 
 
 def training_epochs(rows: int, epochs: float, batch_size: int, min_steps: int = MIN_STEPS) -> float:
