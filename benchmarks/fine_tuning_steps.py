@@ -35,8 +35,8 @@ def run(train: list[dict], test: list[dict], min_steps: int, seed: int) -> dict:
         trainer, _ = train_classifier(data, folder, min_steps=min_steps, seed=seed)
         predicted = oracle_predictions(load_oracle(folder), [r["text"] for r in test])
     state = trainer.state
-    return {"rows": len(train), "min_steps": min_steps, "seed": seed, "steps": state.global_step, "epochs": round(state.epoch, 2),
-            "train_loss": round(state.log_history[-1]["train_loss"], 3),
+    return {"rows": len(train), "min_steps": min_steps, "seed": seed, "steps": state.global_step,
+            "epochs": round(state.epoch, 2), "train_loss": round(state.log_history[-1]["train_loss"], 3),
             "accuracy": float(np.mean(np.array(predicted) == np.array([r["label"] for r in test]))),
             "seconds": round(time.perf_counter() - started, 1), "peak_rss_mib": round(peak_rss_mib())}
 
