@@ -14,6 +14,7 @@ METRICS = ("rows", "remote_clique", "average_pairwise_similarity", "similarity_t
 COLUMNS = ("remote_clique", "average_pairwise_similarity", "similarity_to_test", "label_accuracy", "removed",
            "accuracy", "macro_f1")
 BASELINE_LINES = ("--", ":", "-.", (0, (5, 1)), (0, (1, 3)), (0, (3, 1, 1, 1, 1, 1)))
+LEGEND_BELOW = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.1), "ncol": 2}  # off the points, under the panel
 HEADERS = ("diversity (remote clique)", "APS", "similarity to test", "label acc.", "OOSF removed",
            "downstream acc.", "macro-F1")
 
@@ -70,7 +71,7 @@ def plot_study(path: str, summary: Sequence[dict], baselines: Sequence[dict], ti
     diversifications = list(dict.fromkeys(row["diversification"] for row in shown))
     colours = {name: f"C{i % 10}" for i, name in enumerate(interventions)}
     markers = {name: "osD^vP*X"[i % 8] for i, name in enumerate(diversifications)}
-    figure, (left, right) = plt.subplots(1, 2, figsize=(15, 6.5))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(15, 7.5))
     for row in shown:
         left.scatter(row["remote_clique"], row["label_accuracy"], s=400 * row["accuracy"] ** 2, alpha=0.7,
                      c=colours[row["intervention"]], marker=markers[row["diversification"]], edgecolors="black")
@@ -82,7 +83,7 @@ def plot_study(path: str, summary: Sequence[dict], baselines: Sequence[dict], ti
     left.set_xlabel("diversity (remote clique; higher is more diverse)")
     left.set_ylabel("label accuracy (agreement with the oracle)")
     left.set_title("each cell, mean over seeds (marker size: downstream accuracy)", fontsize=10)
-    left.legend(fontsize=8, loc="best")
+    left.legend(fontsize=8, **LEGEND_BELOW)
     ordered = sorted(shown, key=lambda row: row["accuracy"])
     positions = np.arange(len(ordered))
     right.errorbar([row["accuracy"] for row in ordered], positions, xerr=[row["accuracy_std"] for row in ordered],
@@ -95,9 +96,9 @@ def plot_study(path: str, summary: Sequence[dict], baselines: Sequence[dict], ti
         right.axvline(row["accuracy"], linestyle=BASELINE_LINES[i % len(BASELINE_LINES)], color="black", alpha=0.6,
                       label=row["baseline"])
     right.set_xlabel("downstream accuracy on the real test rows (mean ± sd over seeds)")
-    right.legend(fontsize=8, loc="lower right")
+    right.legend(fontsize=8, **LEGEND_BELOW)
     figure.suptitle(title, fontsize=11)
     figure.tight_layout()
     with staged_file(path) as partial:
-        figure.savefig(partial, dpi=100, format=os.path.splitext(path)[1].lstrip(".") or "png")
+        figure.savefig(partial, dpi=100, bbox_inches="tight", format=os.path.splitext(path)[1].lstrip(".") or "png")
     plt.close(figure)
