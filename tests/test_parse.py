@@ -104,11 +104,14 @@ def test_the_model_talking_about_the_task_is_dropped_as_meta_text():
     assert not f.accept("The film is great. Your entire response should only contain 2 sentences.", [])
     assert not f.accept("These two sentences convey a message of disappointment without negative words.", [])
     assert not f.accept("This review contains a critical element about the film.", [])
+    assert not f.accept("You are an AI assistant designed to assist users with a wide range of tasks.", [])
+    assert not f.accept("I'm ready to help. I'm a no-nonsense AI assistant with a no-nonsense attitude.", [])
+    assert f.accept("Google unveiled an AI assistant that books flights and answers email for its users.", [])
     assert f.accept("This post should show that the sub has changed for the worse.", [])  # a real Reddit reply
     assert f.accept("A dull remake that wastes a gifted cast.", [])
     assert f.accept("A message claiming to be from the rebels calls for the release of the hostages.", [])
     assert f.accept("The story is bogus and the filmmaking clumsy.", [])
-    assert f.dropped == {"meta_text": 13}
+    assert f.dropped == {"meta_text": 15}
 
 
 def test_a_text_restating_its_hypothesis_is_dropped_as_hypothesis_echo():
