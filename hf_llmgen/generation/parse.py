@@ -39,8 +39,8 @@ _META = re.compile(  # the model talking about the task, or to the user, instead
     r"|feel free to (?:ask|modify|adjust|let)|as requested|the (?:original|given) (?:sentence|text|prompt)"
     r"|my responses?|your feedback|help you get started|here are (?:some|a few) (?:tips|ideas|examples|suggestions)"
     r"|fits? this description|share a common thread"
-    r"|\byou(?:'|\u2019)?re an ai\b|\byou are an ai\b"  # the system prompt's persona: "You are an AI assistant ..."
-    r"|\bi(?:'|\u2019)?m an? (?:[\w-]+ ){1,3}ai (?:assistant|model)\b"  # or the model's: "I'm a helpful AI assistant"
+    r"|\byou(?:(?:'|\u2019)?re| are) an ai\b"  # the system prompt's persona: "You are an AI assistant ..."
+    r"|\bi(?:(?:'|\u2019)?m| am) an? (?:[\w-]+ ){1,3}ai (?:assistant|model)\b"  # "I'm a helpful AI assistant"
     r"|(?:this|a|an) (?:\w+ ){0,2}(?:article|review|tweet|text|story) (?:is about|featuring|features|with the label"
     r"|has the attributes?)|ha(?:s|ve) the attributes? of|with the label ['\"\u201c])",  # a text described, not written
     re.IGNORECASE,
